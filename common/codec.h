@@ -1,0 +1,22 @@
+/* Byte codecs shared by the daemon, the client library and the CLI. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Base64 (RFC 4648). url=true: the URL-safe alphabet without padding (cursors);
+ * url=false: the standard alphabet with padding (exec output). Returns a malloc'd
+ * NUL-terminated string, NULL on allocation failure. */
+char *base64_encode(const void *data, size_t len, bool url);
+
+/* Decodes base64url without padding (strict: any other character, or a length that cannot be
+ * base64, fails). Returns 0 with *ret (malloc'd) and *ret_len, or -EINVAL / -ENOMEM. */
+int base64url_decode(const char *text, size_t len, unsigned char **ret, size_t *ret_len);
+
+/* True when buf is valid UTF-8 (no overlongs, no surrogates, nothing past U+10FFFF). */
+bool utf8_valid(const char *buf, size_t len);
+
+/* A malloc'd NUL-terminated copy of buf in which every invalid UTF-8 sequence becomes U+FFFD
+ * (one per maximal invalid subpart, as Unicode recommends) and NUL bytes are kept as-is only if
+ * keep_nul; otherwise NUL becomes U+FFFD too. *ret_len gets the length. NULL on ENOMEM. */
+char *utf8_sanitize(const char *buf, size_t len, bool keep_nul, size_t *ret_len);

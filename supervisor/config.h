@@ -1,0 +1,33 @@
+/* The daemon's configuration file (SPEC §8): JSON, every key optional. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include "supervisor/record.h"
+
+#define CONFIG_MAX_TIMEOUT_S (30u * 24 * 3600)
+
+struct sbx_template {
+        char *name;   /* "host" is built in and cannot be redefined */
+        char *rootfs; /* NULL for "host" */
+};
+
+struct sbx_config {
+        uint32_t default_timeout_s;        /* "default_timeout": 300 */
+        uint32_t max_sandboxes;            /* "max_sandboxes": 4096 */
+        uint32_t max_connections;          /* "max_connections": 4096 */
+        struct sbx_resources defaults;     /* "defaults": {"cpu_count":1,"memory_mb":512,
+                                              "pids_max":256,"disk_mb":1024} */
+        char *cgroup_root;                 /* "cgroup_root": "/sys/fs/cgroup" */
+        char *cgroup_parent;               /* "cgroup_parent": "sandboxd" */
+        char *init_path;                   /* "init_path": NULL = next to sandboxd, then libexec */
+        struct sbx_template *templates;    /* "templates": {"name": {"rootfs": "/abs/path"}} */
+        size_t n_templates;                /* templates[0] is always "host" */
+};
+
+/* Defaults, overlaid with the file at path when path is not NULL. Unknown keys, wrong types
+ * and out-of-range values fail: returns -EINVAL (or -errno reading the file) and sets
+ * *ret_error to a malloc'd message naming the key. */
+int config_load(const char *path, struct sbx_config *ret, char **ret_error);
+void config_done(struct sbx_config *cfg);
+const struct sbx_template *config_find_template(const struct sbx_config *cfg, const char *name);

@@ -1,0 +1,51 @@
+/* A live sandbox as the daemon reports it: the data of SPEC §4, no runtime handles. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <json-c/json.h>
+
+#define SBX_ID_LEN 20
+
+enum sbx_state {
+        SBX_RUNNING,
+        SBX_PAUSED,
+};
+
+struct sbx_resources {
+        double cpu_count;
+        uint64_t memory_mb;
+        uint64_t pids_max;
+        uint64_t disk_mb;
+};
+
+struct sbx_record {
+        char id[SBX_ID_LEN + 1];
+        char *template_id;    /* owned */
+        enum sbx_state state;
+        json_object *metadata; /* owned; an object of string values, validated */
+        int64_t created_us;    /* microseconds since the epoch, UTC */
+        int64_t started_us;
+        int64_t end_us;        /* -1: no timeout */
+        uint64_t exec_count;
+        bool internet_access;
+        uid_t owner_uid;
+        pid_t pid;
+        char *ip_address;      /* owned; NULL without network */
+        struct sbx_resources res;
+        size_t index_pos;      /* registry-private */
+};
+
+const char *sbx_state_name(enum sbx_state s);
+/* 0 and *ret for "running"/"paused", else -EINVAL. */
+int sbx_state_from_name(const char *name, enum sbx_state *ret);
+
+/* The SPEC §4 sandbox object. */
+json_object *sbx_record_to_json(const struct sbx_record *r);
+/* Frees what the record owns (not the record itself). */
+void sbx_record_done(struct sbx_record *r);
+
+/* 20 random characters of [a-z0-9] from getrandom(), NUL-terminated. 0 or -errno. */
+int sbx_id_generate(char ret[SBX_ID_LEN + 1]);
+bool sbx_id_valid(const char *id);
