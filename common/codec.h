@@ -20,3 +20,8 @@ bool utf8_valid(const char *buf, size_t len);
  * (one per maximal invalid subpart, as Unicode recommends) and NUL bytes are kept as-is only if
  * keep_nul; otherwise NUL becomes U+FFFD too. *ret_len gets the length. NULL on ENOMEM. */
 char *utf8_sanitize(const char *buf, size_t len, bool keep_nul, size_t *ret_len);
+
+/* Copies text into buf (size bytes, NUL-terminated) for an error message: printable ASCII
+ * kept, every other byte and '"' and '\\' become '?', and text too long ends in "...".
+ * Returns the length written. */
+size_t ascii_printable(const char *text, char *buf, size_t size);

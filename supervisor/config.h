@@ -13,16 +13,16 @@ struct sbx_template {
 };
 
 struct sbx_config {
-        uint32_t default_timeout_s;        /* "default_timeout": 300 */
-        uint32_t max_sandboxes;            /* "max_sandboxes": 4096 */
-        uint32_t max_connections;          /* "max_connections": 4096 */
-        struct sbx_resources defaults;     /* "defaults": {"cpu_count":1,"memory_mb":512,
-                                              "pids_max":256,"disk_mb":1024} */
-        char *cgroup_root;                 /* "cgroup_root": "/sys/fs/cgroup" */
-        char *cgroup_parent;               /* "cgroup_parent": "sandboxd" */
-        char *init_path;                   /* "init_path": NULL = next to sandboxd, then libexec */
-        struct sbx_template *templates;    /* "templates": {"name": {"rootfs": "/abs/path"}} */
-        size_t n_templates;                /* templates[0] is always "host" */
+        uint32_t default_timeout_s;     /* "default_timeout": 300 */
+        uint32_t max_sandboxes;         /* "max_sandboxes": 4096 */
+        uint32_t max_connections;       /* "max_connections": 4096 */
+        struct sbx_resources defaults;  /* "defaults": {"cpu_count":1,"memory_mb":512,
+                                           "pids_max":256,"disk_mb":1024} */
+        char *cgroup_root;              /* "cgroup_root": "/sys/fs/cgroup" */
+        char *cgroup_parent;            /* "cgroup_parent": "sandboxd" */
+        char *init_path;                /* "init_path": NULL = next to sandboxd, then libexec */
+        struct sbx_template *templates; /* "templates": {"name": {"rootfs": "/abs/path"}} */
+        size_t n_templates;             /* templates[0] is always "host" */
 };
 
 /* Defaults, overlaid with the file at path when path is not NULL. Unknown keys, wrong types

@@ -4,12 +4,13 @@
 #include <json-c/json.h>
 #include "ipc/rpc.h"
 
-#define METADATA_MAX_KEYS 32
-#define METADATA_MAX_KEY_LEN 64
+#define METADATA_MAX_KEYS      32
+#define METADATA_MAX_KEY_LEN   64
 #define METADATA_MAX_VALUE_LEN 1024
-#define METADATA_MAX_TOTAL 4096
+#define METADATA_MAX_TOTAL     4096
 
-/* 0 when obj is a valid metadata object, else invalid_argument naming `field`. */
+/* 0 when obj is a valid metadata object, else invalid_argument naming `field` (NULL, i.e. an
+ * absent value or JSON null, is not an object). */
 int metadata_validate(json_object *obj, const char *field, struct rpc_error *err);
 
 /* 0 when obj is an object of environment variables: names non-empty, without '=' or NUL,

@@ -1,1 +1,151 @@
-/* placeholder */
+/* The sandbox record: its names, its JSON form (SPEC §4) and its random id. */
+#include "supervisor/record.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "common/macros.h"
+#include "supervisor/timeutil.h"
+
+static const char *const state_names[] = {
+    [SBX_RUNNING] = "running",
+    [SBX_PAUSED] = "paused",
+};
+
+static const char id_alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+#define ID_ALPHABET_LEN (sizeof(id_alphabet) - 1)
+
+const char *sbx_state_name(enum sbx_state s)
+{
+        if ((size_t)s >= ELEMENTSOF(state_names))
+                return "unknown";
+        return state_names[s];
+}
+
+int sbx_state_from_name(const char *name, enum sbx_state *ret)
+{
+        for (size_t i = 0; name && i < ELEMENTSOF(state_names); i++)
+                if (strcmp(name, state_names[i]) == 0) {
+                        *ret = (enum sbx_state)i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+static json_object *timestamp_json(int64_t us)
+{
+        char buf[RFC3339_LEN];
+
+        format_rfc3339(us, buf);
+        return json_object_new_string(buf);
+}
+
+static json_object *string_or_null(const char *s)
+{
+        return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *resources_json(const struct sbx_resources *res)
+{
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "cpu_count", json_object_new_double(res->cpu_count));
+        json_object_object_add(o, "memory_mb", json_object_new_uint64(res->memory_mb));
+        json_object_object_add(o, "pids_max", json_object_new_uint64(res->pids_max));
+        json_object_object_add(o, "disk_mb", json_object_new_uint64(res->disk_mb));
+        return o;
+}
+
+/* The metadata is immutable after create, so the object shares the record's reference. */
+static json_object *metadata_json(const struct sbx_record *r)
+{
+        return r->metadata ? json_object_get(r->metadata) : json_object_new_object();
+}
+
+json_object *sbx_record_to_json(const struct sbx_record *r)
+{
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "sandbox_id", json_object_new_string(r->id));
+        json_object_object_add(o, "template_id", json_object_new_string(r->template_id ?: ""));
+        json_object_object_add(o, "state", json_object_new_string(sbx_state_name(r->state)));
+        json_object_object_add(o, "metadata", metadata_json(r));
+        json_object_object_add(o, "created_at", timestamp_json(r->created_us));
+        json_object_object_add(o, "started_at", timestamp_json(r->started_us));
+        json_object_object_add(o, "end_at", r->end_us < 0 ? NULL : timestamp_json(r->end_us));
+        json_object_object_add(o, "exec_count", json_object_new_uint64(r->exec_count));
+        json_object_object_add(o, "internet_access", json_object_new_boolean(r->internet_access));
+        json_object_object_add(o, "owner_uid", json_object_new_int64(r->owner_uid));
+        json_object_object_add(o, "pid", json_object_new_int64(r->pid));
+        json_object_object_add(o, "ip_address", string_or_null(r->ip_address));
+        json_object_object_add(o, "resources", resources_json(&r->res));
+        return o;
+}
+
+void sbx_record_done(struct sbx_record *r)
+{
+        if (!r)
+                return;
+        free(r->template_id);
+        r->template_id = NULL;
+        json_object_put(r->metadata);
+        r->metadata = NULL;
+        free(r->ip_address);
+        r->ip_address = NULL;
+}
+
+static int fill_random(unsigned char *buf, size_t len)
+{
+        size_t got = 0;
+
+        while (got < len) {
+                ssize_t n = getrandom(buf + got, len - got, 0);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                got += (size_t)n;
+        }
+        return 0;
+}
+
+int sbx_id_generate(char ret[SBX_ID_LEN + 1])
+{
+        /* Bytes at or above the largest multiple of 36 are rejected: b % 36 is then uniform. */
+        const unsigned limit = 256 - 256 % ID_ALPHABET_LEN;
+        char id[SBX_ID_LEN + 1];
+        size_t n = 0;
+
+        while (n < SBX_ID_LEN) {
+                unsigned char buf[32];
+                int r = fill_random(buf, sizeof(buf));
+
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < sizeof(buf) && n < SBX_ID_LEN; i++)
+                        if (buf[i] < limit)
+                                id[n++] = id_alphabet[buf[i] % ID_ALPHABET_LEN];
+        }
+        id[SBX_ID_LEN] = '\0';
+        memcpy(ret, id, sizeof(id));
+        return 0;
+}
+
+bool sbx_id_valid(const char *id)
+{
+        size_t i;
+
+        if (!id)
+                return false;
+        for (i = 0; i < SBX_ID_LEN; i++)
+                if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '0' && id[i] <= '9')))
+                        return false;
+        return id[SBX_ID_LEN] == '\0';
+}

@@ -22,19 +22,19 @@ struct sbx_resources {
 
 struct sbx_record {
         char id[SBX_ID_LEN + 1];
-        char *template_id;    /* owned */
+        char *template_id; /* owned */
         enum sbx_state state;
         json_object *metadata; /* owned; an object of string values, validated */
         int64_t created_us;    /* microseconds since the epoch, UTC */
         int64_t started_us;
-        int64_t end_us;        /* -1: no timeout */
+        int64_t end_us; /* -1: no timeout */
         uint64_t exec_count;
         bool internet_access;
         uid_t owner_uid;
         pid_t pid;
-        char *ip_address;      /* owned; NULL without network */
+        char *ip_address; /* owned; NULL without network */
         struct sbx_resources res;
-        size_t index_pos;      /* registry-private */
+        size_t index_pos; /* registry-private */
 };
 
 const char *sbx_state_name(enum sbx_state s);
