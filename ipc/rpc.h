@@ -56,3 +56,12 @@ char *rpc_format_result(json_object *id, json_object *result, size_t *ret_len);
 char *rpc_format_error(json_object *id, const struct rpc_error *err, size_t *ret_len);
 /* A notification {"jsonrpc":"2.0","method":M,"params":P}; takes ownership of params. */
 char *rpc_format_notification(const char *method, json_object *params, size_t *ret_len);
+
+/* Parses text that must be exactly one JSON value (strict, UTF-8 checked, nothing after it but
+ * whitespace). Returns 0 with *ret (NULL for null), -EILSEQ (not UTF-8), -EBADMSG (not one JSON
+ * value) or -ENOMEM. */
+int rpc_parse_value(const char *text, size_t len, json_object **ret);
+
+/* Copies src into dst (size > 0 bytes, NUL-terminated), cut at a UTF-8 character boundary
+ * when it does not fit. */
+void rpc_copy_text(char *dst, size_t size, const char *src);
