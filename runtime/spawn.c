@@ -1,1 +1,177 @@
-/* placeholder */
+/* Starting a sandbox's init in new namespaces. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/macros.h"
+#include "runtime/initproto.h"
+#include "runtime/mount.h"
+#include "runtime/net.h"
+#include "runtime/spawn.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* The cgroup namespace is entered later, by the child, once it sits in its own cgroup: a
+ * namespace made at clone time would be rooted at the daemon's cgroup. */
+#define SPAWN_NS_FLAGS (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET)
+
+/* In the child: tell the daemon which step failed, then die. */
+static _Noreturn void child_fail(int ctl, const char *step, int err)
+{
+        initproto_send(ctl, INIT_MSG_ERROR, 0, err > 0 ? err : EIO, 0, step, strlen(step));
+        _exit(1);
+}
+
+/* Gives init exactly stdin/stdout/stderr on /dev/null and the control socket at
+ * INIT_CTL_FD; every other descriptor closes at exec. */
+static int child_fds(int ctl, int devnull)
+{
+        for (int i = 0; i < 3; i++)
+                if (dup2(devnull, i) < 0)
+                        return negative_errno();
+        if (ctl != INIT_CTL_FD && dup2(ctl, INIT_CTL_FD) < 0)
+                return negative_errno();
+        if (syscall(SYS_close_range, INIT_CTL_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+                return negative_errno();
+        return 0;
+}
+
+static _Noreturn void child_main(const struct spawn_config *cfg, int ctl, int go, int devnull)
+{
+        char byte;
+        /* The parent writes one byte once our cgroup is set; EOF means it gave up. */
+        if (read(go, &byte, 1) != 1)
+                _exit(1);
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                child_fail(ctl, "unshare cgroup namespace", errno);
+        if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+                child_fail(ctl, "sethostname", errno);
+        const char *step = NULL;
+        int r = mount_setup_child(&step);
+        if (r < 0)
+                child_fail(ctl, step, -r);
+        r = net_loopback_up();
+        if (r < 0)
+                child_fail(ctl, "bring up lo", -r);
+        r = child_fds(ctl, devnull);
+        if (r < 0)
+                child_fail(ctl, "set up init's descriptors", -r);
+        char *const argv[] = {"sandboxd-init", NULL};
+        char *const envp[] = {NULL};
+        syscall(SYS_execveat, cfg->init_fd, "", argv, envp, AT_EMPTY_PATH);
+        child_fail(INIT_CTL_FD, "exec sandboxd-init", errno);
+}
+
+static pid_t clone_pidfd(unsigned long flags, int *ret_pidfd)
+{
+        int pidfd = -1;
+        struct clone_args args = {
+                .flags = flags | CLONE_PIDFD,
+                .pidfd = (uint64_t)(uintptr_t)&pidfd,
+                .exit_signal = SIGCHLD,
+        };
+        pid_t pid = syscall(SYS_clone3, &args, sizeof(args));
+        if (pid > 0)
+                *ret_pidfd = pidfd;
+        return pid;
+}
+
+static void kill_and_reap(int pidfd)
+{
+        syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        siginfo_t si;
+        waitid(P_PIDFD, pidfd, &si, WEXITED);
+}
+
+/* The daemon's end of the control socket may send an exec request of up to INIT_MSG_MAX. */
+static int ctl_socketpair(int sv[2])
+{
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return negative_errno();
+        int size = 2 * INIT_MSG_MAX;
+        /* The daemon never waits on a sandbox: its end is non-blocking. */
+        if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0 ||
+            fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0) {
+                int r = negative_errno();
+                safe_close(sv[0]);
+                safe_close(sv[1]);
+                return r;
+        }
+        return 0;
+}
+
+int spawn_sandbox(const struct spawn_config *cfg, struct spawn_result *ret)
+{
+        int ctl[2], go[2];
+        int r = ctl_socketpair(ctl);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int ctl_parent = ctl[0], ctl_child = ctl[1];
+        if (pipe2(go, O_CLOEXEC) < 0)
+                return negative_errno();
+        _cleanup_close_ int go_read = go[0], go_write = go[1];
+        _cleanup_close_ int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (devnull < 0)
+                return negative_errno();
+
+        int pidfd_raw = -1;
+        pid_t pid = clone_pidfd(SPAWN_NS_FLAGS, &pidfd_raw);
+        if (pid < 0)
+                return negative_errno();
+        if (pid == 0) {
+                safe_close(go_write);
+                child_main(cfg, ctl_child, go_read, devnull);
+        }
+        _cleanup_close_ int pidfd = pidfd_raw;
+
+        r = cfg->cg ? cgroup_enter(cfg->cg, pid) : 0;
+        if (r >= 0 && write(go_write, "g", 1) != 1)
+                r = negative_errno();
+        if (r < 0) {
+                kill_and_reap(pidfd);
+                return r;
+        }
+        *ret = (struct spawn_result){
+                .pid = pid,
+                .pidfd = TAKE_FD(pidfd),
+                .ctl_fd = TAKE_FD(ctl_parent),
+        };
+        return 0;
+}
+
+int spawn_load_init(const char *path, int *ret_fd)
+{
+        _cleanup_close_ int src = open(path, O_RDONLY | O_CLOEXEC);
+        if (src < 0)
+                return negative_errno();
+        struct stat st;
+        if (fstat(src, &st) < 0)
+                return negative_errno();
+        _cleanup_close_ int memfd =
+                memfd_create("sandboxd-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (memfd < 0)
+                return negative_errno();
+        for (off_t done = 0; done < st.st_size;) {
+                ssize_t n = sendfile(memfd, src, NULL, st.st_size - done);
+                if (n <= 0)
+                        return n < 0 ? negative_errno() : -EIO;
+                done += n;
+        }
+        if (fchmod(memfd, 0555) < 0 ||
+            fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+                return negative_errno();
+        *ret_fd = TAKE_FD(memfd);
+        return 0;
+}

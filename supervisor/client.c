@@ -1,1 +1,237 @@
-/* placeholder */
+/* Client connections: framing in, queued non-blocking writes out, replies owed. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "ipc/fdpass.h"
+#include "supervisor/daemon.h"
+#include "supervisor/log.h"
+
+/* Past this much unsent output a connection is not read until it drains: a client that
+ * pipelines requests but never reads cannot grow the daemon's memory without bound. */
+#define CONN_OUT_HIGH (4u * 1024 * 1024)
+
+static void conn_event(struct watch *w, uint32_t events);
+
+static uint32_t conn_events(const struct conn *c)
+{
+        uint32_t ev = 0;
+        if (c->reading)
+                ev |= EPOLLIN;
+        if (c->out.len > c->out_off)
+                ev |= EPOLLOUT;
+        return ev;
+}
+
+static void conn_update(struct conn *c)
+{
+        c->reading = !c->eof && c->out.len - c->out_off < CONN_OUT_HIGH;
+        (void)loop_mod(c->d->loop, &c->w, conn_events(c));
+}
+
+static void conn_free(struct conn *c)
+{
+        struct list_node *pos, *tmp;
+        list_for_each_safe(pos, tmp, &c->replies)
+        {
+                struct reply *r = container_of(pos, struct reply, node);
+                list_del(&r->node);
+                r->conn = NULL;
+                if (r->on_gone)
+                        r->on_gone(r);
+        }
+        loop_del(c->d->loop, &c->w);
+        safe_close(c->w.fd);
+        frame_reader_done(&c->fr);
+        buf_free(&c->out);
+        list_del(&c->node);
+        c->d->n_conns--;
+        free(c);
+}
+
+int conn_accept(struct daemon *d)
+{
+        int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0)
+                return negative_errno();
+        if (d->n_conns >= d->cfg.max_connections) {
+                log_warning("refusing a connection: %u connections open", d->n_conns);
+                safe_close(fd);
+                return 0;
+        }
+        struct conn *c = calloc(1, sizeof(*c));
+        if (!c) {
+                safe_close(fd);
+                return -ENOMEM;
+        }
+        c->d = d;
+        c->reading = true;
+        frame_reader_init(&c->fr);
+        list_init(&c->replies);
+        int r = peer_cred(fd, &c->cred);
+        if (r >= 0)
+                r = loop_add(d->loop, &c->w, fd, EPOLLIN, conn_event);
+        if (r < 0) {
+                frame_reader_done(&c->fr);
+                free(c);
+                safe_close(fd);
+                return r;
+        }
+        list_add_tail(&d->conns, &c->node);
+        d->n_conns++;
+        return 0;
+}
+
+/* Writes what is queued; false when the connection broke. */
+static bool conn_flush(struct conn *c)
+{
+        while (c->out_off < c->out.len) {
+                ssize_t n = send(c->w.fd, c->out.data + c->out_off, c->out.len - c->out_off,
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (n < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                break;
+                        return false;
+                }
+                c->out_off += n;
+        }
+        if (c->out_off == c->out.len) {
+                /* Give back a large buffer once it is drained. */
+                if (c->out.cap > 64 * 1024)
+                        buf_free(&c->out);
+                c->out.len = c->out_off = 0;
+        }
+        return true;
+}
+
+void conn_send(struct conn *c, char *line, size_t len)
+{
+        if (!line) {
+                log_error("dropping a reply: out of memory");
+                return;
+        }
+        int r = buf_append(&c->out, line, len);
+        free(line);
+        if (r < 0) {
+                log_error_errno(r, "dropping a reply");
+                return;
+        }
+        /* A failed write shows up as EPOLLERR/EPOLLHUP on the next round. */
+        conn_flush(c);
+        conn_update(c);
+}
+
+static bool conn_read(struct conn *c)
+{
+        ssize_t n = frame_reader_fill(&c->fr, c->w.fd);
+        if (n == -EAGAIN || n == -EINTR)
+                return true;
+        if (n == 0) {
+                c->eof = true;
+                return true;
+        }
+        if (n < 0)
+                return false;
+        char *line;
+        size_t len;
+        int r;
+        while ((r = frame_reader_next(&c->fr, &line, &len)) != 0) {
+                if (r == -EMSGSIZE) {
+                        struct rpc_error err;
+                        rpc_error_set(&err, RPC_INVALID_REQUEST, NULL,
+                                      "message longer than %u bytes", FRAME_MAX_LINE);
+                        size_t out_len = 0;
+                        char *out = rpc_format_error(NULL, &err, &out_len);
+                        conn_send(c, out, out_len);
+                        continue;
+                }
+                if (len > 0)
+                        methods_dispatch(c, line, len);
+        }
+        return true;
+}
+
+/* A client that closed its sending side still gets the replies it is owed; then the
+ * connection ends. */
+static void conn_maybe_close(struct conn *c)
+{
+        if (c->eof && list_empty(&c->replies) && c->out_off == c->out.len)
+                conn_free(c);
+}
+
+static void conn_event(struct watch *w, uint32_t events)
+{
+        struct conn *c = container_of(w, struct conn, w);
+        bool ok = true;
+        if (events & EPOLLOUT)
+                ok = conn_flush(c);
+        if (ok && (events & EPOLLIN))
+                ok = conn_read(c);
+        /* HUP: the client closed both ways (a half-close only gives EOF); nobody is left
+         * to answer, and what it started is ended (see reply.on_gone). */
+        if (events & (EPOLLHUP | EPOLLERR))
+                ok = false;
+        if (!ok) {
+                conn_free(c);
+                return;
+        }
+        conn_update(c);
+        conn_maybe_close(c);
+}
+
+void conn_close_all(struct daemon *d)
+{
+        struct list_node *pos, *tmp;
+        list_for_each_safe(pos, tmp, &d->conns) conn_free(container_of(pos, struct conn, node));
+}
+
+struct reply *reply_new(const struct call *call)
+{
+        struct reply *r = calloc(1, sizeof(*r));
+        if (!r)
+                return NULL;
+        list_init(&r->node);
+        r->id = json_object_get(call->id);
+        if (call->has_id) {
+                r->conn = call->conn;
+                list_add_tail(&call->conn->replies, &r->node);
+        }
+        return r;
+}
+
+void reply_free(struct reply *r)
+{
+        if (r->conn)
+                list_del(&r->node);
+        json_object_put(r->id);
+        free(r);
+}
+
+/* Frees the reply and sends line (taken) on its connection, if that is still there. */
+static void reply_finish(struct reply *r, char *line, size_t len)
+{
+        struct conn *c = r->conn;
+        reply_free(r);
+        if (!c) {
+                free(line);
+                return;
+        }
+        conn_send(c, line, len);
+        conn_maybe_close(c);
+}
+
+void reply_result(struct reply *r, json_object *result)
+{
+        size_t len = 0;
+        char *line = r->conn ? rpc_format_result(r->id, result, &len) : NULL;
+        if (!r->conn)
+                json_object_put(result);
+        reply_finish(r, line, len);
+}
+
+void reply_error(struct reply *r, const struct rpc_error *err)
+{
+        size_t len = 0;
+        reply_finish(r, r->conn ? rpc_format_error(r->id, err, &len) : NULL, len);
+}

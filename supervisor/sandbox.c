@@ -1,1 +1,374 @@
-/* placeholder */
+/* Sandbox lifecycle: create, READY, expiry, kill, and the death of init. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ipc/fdpass.h"
+#include "runtime/initproto.h"
+#include "runtime/spawn.h"
+#include "supervisor/log.h"
+#include "supervisor/sandbox.h"
+#include "supervisor/timeutil.h"
+
+struct waiter {
+        struct reply *reply;
+        struct list_node node;
+};
+
+static void sandbox_free(struct sandbox *sb)
+{
+        struct loop *loop = sb->d->loop;
+        loop_del(loop, &sb->w_pidfd);
+        loop_del(loop, &sb->w_ctl);
+        loop_del(loop, &sb->w_timer);
+        safe_close(sb->pidfd);
+        safe_close(sb->ctl_fd);
+        safe_close(sb->timer_fd);
+        if (sb->cg)
+                cgroup_free(sb->cg);
+        json_object_put(sb->env);
+        sbx_record_done(&sb->rec);
+        list_del(&sb->node);
+        sb->d->n_sandboxes--;
+        free(sb);
+}
+
+static json_object *killed_result(const char *id)
+{
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "sandbox_id", json_object_new_string(id));
+        json_object_object_add(o, "killed", json_object_new_boolean(1));
+        return o;
+}
+
+/* Init is reaped: every process of the sandbox is gone. Release the rest and answer. */
+static void sandbox_release(struct sandbox *sb, const char *why)
+{
+        if (sb->phase == SANDBOX_LIVE) {
+                log_warning("sandbox %s ended: %s", sb->rec.id, why);
+                registry_remove(sb->d->reg, &sb->rec);
+        }
+        exec_abort_all(sb);
+        if (sb->cg) {
+                int r = cgroup_destroy(sb->cg);
+                if (r < 0)
+                        log_error_errno(r, "sandbox %s: cannot remove its cgroup", sb->rec.id);
+                sb->cg = NULL;
+        }
+        if (sb->create_reply) {
+                struct rpc_error err;
+                rpc_error_set(&err, RPC_INTERNAL, NULL, "sandbox setup failed: %s", why);
+                reply_error(sb->create_reply, &err);
+                sb->create_reply = NULL;
+        }
+        struct list_node *pos, *tmp;
+        list_for_each_safe(pos, tmp, &sb->kill_waiters)
+        {
+                struct waiter *w = container_of(pos, struct waiter, node);
+                reply_result(w->reply, killed_result(sb->rec.id));
+                list_del(&w->node);
+                free(w);
+        }
+        log_debug("sandbox %s released", sb->rec.id);
+        sandbox_free(sb);
+}
+
+static void sandbox_went_live(struct sandbox *sb)
+{
+        int r = registry_add(sb->d->reg, &sb->rec);
+        if (r < 0) {
+                log_error_errno(r, "sandbox %s: cannot register it", sb->rec.id);
+                sandbox_kill(sb, NULL);
+                return;
+        }
+        sb->phase = SANDBOX_LIVE;
+        sb->rec.started_us = now_realtime_us();
+        if (sb->timeout_s > 0)
+                sandbox_set_timeout(sb, sb->timeout_s, NULL);
+        log_info("sandbox %s created (pid %d, owner %u)", sb->rec.id, (int)sb->rec.pid,
+                 (unsigned)sb->rec.owner_uid);
+        reply_result(sb->create_reply, sbx_record_to_json(&sb->rec));
+        sb->create_reply = NULL;
+}
+
+/* What init said. Anything unexpected ends the sandbox: init runs in the sandbox, so its
+ * messages are untrusted. */
+static void sandbox_on_message(struct sandbox *sb, const struct init_msg_hdr *h,
+                               const char *payload)
+{
+        if (h->type == INIT_MSG_READY && sb->phase == SANDBOX_STARTING) {
+                sandbox_went_live(sb);
+        } else if (h->type == INIT_MSG_ERROR && sb->phase == SANDBOX_STARTING) {
+                snprintf(sb->setup_error, sizeof(sb->setup_error), "%.*s: %s",
+                         (int)(h->len < 64 ? h->len : 64), payload, strerror(h->a));
+                log_error("sandbox %s: setup failed at %s", sb->rec.id, sb->setup_error);
+        } else if (h->type == INIT_MSG_EXITED && h->len == sizeof(uint32_t) &&
+                   sb->phase == SANDBOX_LIVE) {
+                uint32_t step;
+                memcpy(&step, payload, sizeof(step));
+                exec_on_exited(sb, h->exec_id, h->a, h->b, step);
+        } else if (sb->phase != SANDBOX_DYING) {
+                log_warning("sandbox %s: unexpected message %u from init", sb->rec.id, h->type);
+                sandbox_kill(sb, NULL);
+        }
+}
+
+/* Reads what init sent; false at EOF or when the sandbox was killed for a bad message. */
+static bool sandbox_read_ctl(struct sandbox *sb)
+{
+        char msg[sizeof(struct init_msg_hdr) + 512];
+        for (;;) {
+                size_t n_fds = 0;
+                ssize_t n = fd_recv(sb->ctl_fd, msg, sizeof(msg), NULL, &n_fds);
+                if (n == -EAGAIN || n == -EINTR)
+                        return true;
+                if (n <= 0)
+                        return false;
+                struct init_msg_hdr h;
+                if ((size_t)n < sizeof(h))
+                        return false;
+                memcpy(&h, msg, sizeof(h));
+                if (h.len != n - sizeof(h))
+                        return false;
+                enum sandbox_phase before = sb->phase;
+                sandbox_on_message(sb, &h, msg + sizeof(h));
+                if (sb->phase == SANDBOX_DYING && before != SANDBOX_DYING)
+                        return false;
+        }
+}
+
+static void on_ctl(struct watch *w, uint32_t events)
+{
+        struct sandbox *sb = container_of(w, struct sandbox, w_ctl);
+        if (!sandbox_read_ctl(sb))
+                loop_del(sb->d->loop, &sb->w_ctl); /* the pidfd tells the rest */
+}
+
+static void on_pidfd(struct watch *w, uint32_t events)
+{
+        struct sandbox *sb = container_of(w, struct sandbox, w_pidfd);
+        if (sb->w_ctl.added)
+                sandbox_read_ctl(sb); /* last words: EXITED of execs, a setup ERROR */
+        siginfo_t si = {0};
+        if (waitid(P_PIDFD, sb->pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+                return;
+        const char *why = sb->phase == SANDBOX_DYING ? "killed"
+                          : sb->setup_error[0]       ? sb->setup_error
+                                                     : "its init exited";
+        sandbox_release(sb, why);
+}
+
+static void on_timer(struct watch *w, uint32_t events)
+{
+        struct sandbox *sb = container_of(w, struct sandbox, w_timer);
+        uint64_t ticks;
+        (void)!read(sb->timer_fd, &ticks, sizeof(ticks));
+        log_info("sandbox %s reached its timeout", sb->rec.id);
+        sandbox_kill(sb, NULL);
+}
+
+void sandbox_kill(struct sandbox *sb, struct reply *reply)
+{
+        if (reply) {
+                struct waiter *w = calloc(1, sizeof(*w));
+                if (w) {
+                        w->reply = reply;
+                        list_add_tail(&sb->kill_waiters, &w->node);
+                } else {
+                        struct rpc_error err;
+                        rpc_error_set(&err, RPC_INTERNAL, NULL, "out of memory");
+                        reply_error(reply, &err);
+                }
+        }
+        if (sb->phase == SANDBOX_DYING)
+                return;
+        if (sb->phase == SANDBOX_LIVE)
+                registry_remove(sb->d->reg, &sb->rec); /* gone for list and get at once */
+        sb->phase = SANDBOX_DYING;
+        loop_del(sb->d->loop, &sb->w_timer);
+        /* SIGKILL to pid 1 of a pid namespace kills all of it; the kernel reports init's
+         * death only once every other process there is gone. */
+        if (syscall(SYS_pidfd_send_signal, sb->pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+                log_error_errno(negative_errno(), "sandbox %s: cannot kill its init", sb->rec.id);
+        if (sb->cg)
+                (void)cgroup_kill(sb->cg);
+}
+
+int sandbox_set_timeout(struct sandbox *sb, int64_t timeout_s, struct rpc_error *err)
+{
+        struct itimerspec its = {.it_value = {.tv_sec = timeout_s}};
+        if (timeout_s > 0 && sb->timer_fd < 0) {
+                sb->timer_fd = timerfd_create(CLOCK_BOOTTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+                int r = sb->timer_fd < 0
+                            ? negative_errno()
+                            : loop_add(sb->d->loop, &sb->w_timer, sb->timer_fd, EPOLLIN, on_timer);
+                if (r < 0) {
+                        log_error_errno(r, "sandbox %s: cannot arm its timeout", sb->rec.id);
+                        return err ? rpc_error_set(err, RPC_INTERNAL, NULL, "timerfd: %s",
+                                                   strerror(-r))
+                                   : r;
+                }
+        }
+        if (sb->timer_fd >= 0 && timerfd_settime(sb->timer_fd, 0, &its, NULL) < 0) {
+                int r = negative_errno();
+                return err ? rpc_error_set(err, RPC_INTERNAL, NULL, "timerfd_settime: %s",
+                                           strerror(-r))
+                           : r;
+        }
+        sb->rec.end_us = timeout_s > 0 ? now_realtime_us() + timeout_s * 1000000 : -1;
+        return 0;
+}
+
+struct sandbox *sandbox_lookup(const struct call *call, const char *id, struct rpc_error *err)
+{
+        struct sbx_record *rec = registry_get(call->d->reg, id);
+        /* Another user's sandbox is not_found, never a hint that it exists. */
+        if (!rec || (!call_is_root(call) && rec->owner_uid != call->conn->cred.uid)) {
+                rpc_error_set(err, RPC_NOT_FOUND, "sandbox_id", "no sandbox %s", id);
+                return NULL;
+        }
+        return container_of(rec, struct sandbox, rec);
+}
+
+static int64_t next_created_us(struct daemon *d)
+{
+        int64_t now = now_realtime_us();
+        /* Distinct creation times keep the list order stable and obvious. */
+        d->last_created_us = now > d->last_created_us ? now : d->last_created_us + 1;
+        return d->last_created_us;
+}
+
+static int sandbox_init_record(const struct call *call, const struct create_params *p,
+                               struct sandbox *sb)
+{
+        int r;
+        do {
+                r = sbx_id_generate(sb->rec.id);
+        } while (r >= 0 && registry_get(call->d->reg, sb->rec.id));
+        if (r < 0)
+                return r;
+        sb->rec.template_id = strdup(p->template_id);
+        sb->rec.metadata = p->metadata ? json_object_get(p->metadata) : json_object_new_object();
+        if (!sb->rec.template_id || !sb->rec.metadata)
+                return -ENOMEM;
+        sb->env = p->env ? json_object_get(p->env) : NULL;
+        sb->rec.state = SBX_RUNNING;
+        sb->rec.created_us = next_created_us(call->d);
+        sb->rec.end_us = -1;
+        sb->timeout_s = p->timeout_s; /* armed once live */
+        sb->rec.internet_access = p->internet_access;
+        sb->rec.owner_uid = call->conn->cred.uid;
+        sb->rec.res = p->res;
+        return 0;
+}
+
+static int sandbox_make_cgroup(struct sandbox *sb, struct rpc_error *err)
+{
+        struct cgroup_limits limits = {
+            .cpu_count = sb->rec.res.cpu_count,
+            .memory_mb = sb->rec.res.memory_mb,
+            .pids_max = sb->rec.res.pids_max,
+        };
+        int r = cgroup_create(sb->d->cgroot, sb->rec.id, &limits, &sb->cg);
+        if (r == -EOPNOTSUPP)
+                return rpc_error_set(err, RPC_UNAVAILABLE, NULL,
+                                     "this host cannot enforce the limits asked for");
+        if (r < 0) {
+                log_error_errno(r, "sandbox %s: cannot create its cgroup", sb->rec.id);
+                return rpc_error_set(err, RPC_INTERNAL, NULL, "cannot create a cgroup: %s",
+                                     strerror(-r));
+        }
+        return 0;
+}
+
+static int sandbox_spawn(struct sandbox *sb, struct rpc_error *err)
+{
+        struct spawn_config cfg = {.hostname = sb->rec.id, .init_fd = sb->d->init_fd, .cg = sb->cg};
+        struct spawn_result res;
+        int r = spawn_sandbox(&cfg, &res);
+        if (r < 0) {
+                log_error_errno(r, "sandbox %s: cannot start it", sb->rec.id);
+                return rpc_error_set(err, r == -EAGAIN ? RPC_RESOURCE_EXHAUSTED : RPC_INTERNAL,
+                                     NULL, "cannot start the sandbox: %s", strerror(-r));
+        }
+        sb->rec.pid = res.pid;
+        sb->pidfd = res.pidfd;
+        sb->ctl_fd = res.ctl_fd;
+        r = loop_add(sb->d->loop, &sb->w_pidfd, sb->pidfd, EPOLLIN, on_pidfd);
+        if (r >= 0)
+                r = loop_add(sb->d->loop, &sb->w_ctl, sb->ctl_fd, EPOLLIN, on_ctl);
+        if (r < 0)
+                return rpc_error_set(err, RPC_INTERNAL, NULL, "epoll: %s", strerror(-r));
+        return 0;
+}
+
+/* Undoes a create that failed before init could run. */
+static void sandbox_abort(struct sandbox *sb)
+{
+        if (sb->pidfd >= 0) {
+                syscall(SYS_pidfd_send_signal, sb->pidfd, SIGKILL, NULL, 0);
+                siginfo_t si;
+                waitid(P_PIDFD, sb->pidfd, &si, WEXITED);
+        }
+        if (sb->cg && cgroup_destroy(sb->cg) < 0)
+                log_error("sandbox %s: cannot remove its cgroup", sb->rec.id);
+        sb->cg = NULL;
+        sandbox_free(sb);
+}
+
+int sandbox_create(const struct call *call, const struct create_params *p, struct rpc_error *err)
+{
+        struct daemon *d = call->d;
+        if (d->n_sandboxes >= d->cfg.max_sandboxes)
+                return rpc_error_set(err, RPC_RESOURCE_EXHAUSTED, NULL,
+                                     "the daemon runs its maximum of %u sandboxes",
+                                     d->cfg.max_sandboxes);
+        struct sandbox *sb = calloc(1, sizeof(*sb));
+        if (!sb)
+                return rpc_error_set(err, RPC_INTERNAL, NULL, "out of memory");
+        sb->d = d;
+        sb->pidfd = sb->ctl_fd = sb->timer_fd = -1;
+        list_init(&sb->kill_waiters);
+        list_init(&sb->execs);
+        list_add_tail(&d->sandboxes, &sb->node);
+        d->n_sandboxes++;
+        sb->phase = SANDBOX_STARTING;
+
+        int r = sandbox_init_record(call, p, sb);
+        if (r < 0) {
+                sandbox_abort(sb);
+                return rpc_error_set(err, RPC_INTERNAL, NULL, "%s", strerror(-r));
+        }
+        if ((r = sandbox_make_cgroup(sb, err)) < 0 || (r = sandbox_spawn(sb, err)) < 0) {
+                sandbox_abort(sb);
+                return r;
+        }
+        sb->create_reply = reply_new(call);
+        if (!sb->create_reply) {
+                sandbox_kill(sb, NULL);
+                return rpc_error_set(err, RPC_INTERNAL, NULL, "out of memory");
+        }
+        return CALL_ASYNC;
+}
+
+void sandbox_kill_all_sync(struct daemon *d)
+{
+        struct list_node *pos, *tmp;
+        list_for_each_safe(pos, tmp, &d->sandboxes)
+            sandbox_kill(container_of(pos, struct sandbox, node), NULL);
+        list_for_each_safe(pos, tmp, &d->sandboxes)
+        {
+                struct sandbox *sb = container_of(pos, struct sandbox, node);
+                siginfo_t si;
+                while (waitid(P_PIDFD, sb->pidfd, &si, WEXITED) < 0 && errno == EINTR)
+                        ;
+                sandbox_release(sb, "the daemon is stopping");
+        }
+}

@@ -1,0 +1,26 @@
+/* Starting a sandbox: clone its init into new namespaces, run the parent-side steps (cgroup,
+ * later uid maps and network), then let the child run its own steps and exec sandboxd-init. */
+#pragma once
+
+#include <sys/types.h>
+#include "runtime/cgroup.h"
+
+struct spawn_config {
+        const char *hostname; /* the sandbox id */
+        int init_fd;          /* sealed memfd of sandboxd-init (spawn_load_init) */
+        struct cgroup *cg;    /* the sandbox's cgroup, joined before the child goes on */
+};
+
+struct spawn_result {
+        pid_t pid;  /* host pid of the sandbox's init */
+        int pidfd;  /* pidfd of init; close-on-exec */
+        int ctl_fd; /* the daemon's end of the control socket; close-on-exec */
+};
+
+/* Forks the sandbox. On success the child is on its way to exec init; it reports
+ * INIT_MSG_READY or INIT_MSG_ERROR on ctl_fd. On failure nothing is left running. -errno. */
+int spawn_sandbox(const struct spawn_config *cfg, struct spawn_result *ret);
+
+/* Copies the init binary at path into a sealed memfd, so that no process in a sandbox can
+ * rewrite the binary its init runs from (runc CVE-2019-5736). */
+int spawn_load_init(const char *path, int *ret_fd);

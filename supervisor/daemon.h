@@ -1,0 +1,100 @@
+/* The daemon's state and the pieces that share it: connections, replies, sandboxes. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <json-c/json.h>
+
+#include "common/buf.h"
+#include "common/list.h"
+#include "ipc/frame.h"
+#include "ipc/rpc.h"
+#include "runtime/cgroup.h"
+#include "supervisor/config.h"
+#include "supervisor/loop.h"
+#include "supervisor/registry.h"
+
+struct daemon {
+        struct loop *loop;
+        struct sbx_config cfg;
+        struct sbx_registry *reg;
+        struct cgroup_root *cgroot;
+        int init_fd; /* sealed memfd of sandboxd-init */
+        int listen_fd;
+        struct watch w_listen;
+        int sig_fd;
+        struct watch w_sig;
+        char *socket_path;
+        bool unlink_socket;
+        char *state_dir;
+        int64_t start_mono_us;
+        unsigned n_conns;
+        size_t n_sandboxes;      /* entries of .sandboxes */
+        int64_t last_created_us; /* creation times are kept distinct */
+        bool accepting;
+        struct list_node sandboxes; /* every struct sandbox, starting and dying ones too */
+        struct list_node conns;
+};
+
+/* A client connection. */
+struct conn {
+        struct daemon *d;
+        struct watch w;
+        struct frame_reader fr;
+        struct ucred cred;
+        struct buf out; /* serialized lines not yet written */
+        size_t out_off;
+        struct list_node replies; /* replies still owed on this connection */
+        struct list_node node;    /* in daemon.conns */
+        bool reading;             /* false while the output is backed up, or after EOF */
+        bool eof;                 /* the client closed its sending side */
+};
+
+/* A reply owed to a request answered later (create, exec, kill). */
+struct reply;
+typedef void (*reply_gone_fn)(struct reply *r);
+
+struct reply {
+        struct conn *conn; /* NULL once the client is gone */
+        json_object *id;
+        reply_gone_fn on_gone; /* called when the client goes before the answer */
+        void *data;
+        struct list_node node; /* in conn.replies */
+};
+
+/* The request being dispatched. */
+struct call {
+        struct daemon *d;
+        struct conn *conn;
+        json_object *id;
+        bool has_id; /* false for a notification, which gets no answer */
+};
+
+static inline bool call_is_root(const struct call *c)
+{
+        return c->conn->cred.uid == 0;
+}
+
+/* Handlers return 0 with *ret_result, an RPC error code with *err, or CALL_ASYNC when they
+ * made a reply (reply_new) to answer later. */
+#define CALL_ASYNC 1
+
+struct reply *reply_new(const struct call *c);
+void reply_result(struct reply *r, json_object *result); /* takes result; frees r */
+void reply_error(struct reply *r, const struct rpc_error *err); /* frees r */
+void reply_free(struct reply *r); /* drops it unanswered (the caller answers otherwise) */
+
+/* client.c */
+int conn_accept(struct daemon *d);
+void conn_send(struct conn *c, char *line, size_t len); /* takes line */
+void conn_close_all(struct daemon *d);
+
+/* methods.c */
+void methods_dispatch(struct conn *c, const char *line, size_t len);
+
+/* daemon.c */
+int daemon_start(struct daemon *d, const char *config_path, const char *socket_path,
+                 const char *state_dir);
+int daemon_run(struct daemon *d);
+void daemon_done(struct daemon *d);

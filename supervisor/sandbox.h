@@ -1,0 +1,68 @@
+/* A sandbox's life in the daemon: create, expiry, kill, death of its init. */
+#pragma once
+
+#include <json-c/json.h>
+
+#include "common/list.h"
+#include "runtime/cgroup.h"
+#include "supervisor/daemon.h"
+#include "supervisor/record.h"
+
+enum sandbox_phase {
+        SANDBOX_STARTING, /* forked; waiting for init's READY */
+        SANDBOX_LIVE,     /* in the registry */
+        SANDBOX_DYING,    /* killed or dead; waiting for init to be reaped */
+};
+
+struct sandbox {
+        struct sbx_record rec; /* what list and get show */
+        struct daemon *d;
+        enum sandbox_phase phase;
+        json_object *env;    /* default environment of every exec (an object), owned */
+        struct cgroup *cg;
+        int pidfd;
+        int ctl_fd;
+        int timer_fd;
+        struct watch w_pidfd, w_ctl, w_timer;
+        struct reply *create_reply;  /* while STARTING */
+        struct list_node kill_waiters; /* struct waiter */
+        struct list_node execs;      /* struct exec_op */
+        uint32_t next_exec_id;
+        int64_t timeout_s;        /* the timeout asked at create, armed once live */
+        char setup_error[160];    /* why init could not start, from its ERROR message */
+        struct list_node node; /* in daemon.sandboxes */
+};
+
+/* Parameters of sandbox.create, validated. */
+struct create_params {
+        const char *template_id;
+        json_object *metadata; /* borrowed; NULL for none */
+        int64_t timeout_s;
+        bool internet_access;
+        json_object *env; /* borrowed; NULL for none */
+        struct sbx_resources res;
+};
+
+int sandbox_create(const struct call *call, const struct create_params *p,
+                   struct rpc_error *err);
+
+/* The live sandbox `id` as the caller may see it, else not_found into *err. */
+struct sandbox *sandbox_lookup(const struct call *call, const char *id, struct rpc_error *err);
+
+/* Kills the sandbox; reply (may be NULL) gets {"sandbox_id","killed":true} once every process
+ * is gone and everything is released. */
+void sandbox_kill(struct sandbox *sb, struct reply *reply);
+
+/* Sets end_at to now + timeout_s (0: none) and arms the timer. 0 or an RPC code. */
+int sandbox_set_timeout(struct sandbox *sb, int64_t timeout_s, struct rpc_error *err);
+
+/* Kills every sandbox and waits for each to be gone (daemon exit). */
+void sandbox_kill_all_sync(struct daemon *d);
+
+/* exec.c: sandbox.exec on a live sandbox; replies later. */
+int exec_start(const struct call *call, struct sandbox *sb, json_object *params,
+               struct rpc_error *err);
+/* exec.c: a message from init about an exec. */
+void exec_on_exited(struct sandbox *sb, uint32_t exec_id, int status, int err, uint32_t step);
+/* exec.c: the sandbox is gone; finish every exec as killed. */
+void exec_abort_all(struct sandbox *sb);

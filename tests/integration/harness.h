@@ -1,0 +1,37 @@
+/* Integration-test harness: a real sandboxd on a temporary socket, state directory and
+ * cgroup parent, and checks that it leaves nothing behind. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <sandboxd/client.h>
+
+struct harness {
+        char dir[64];          /* temporary directory: socket, state, config */
+        char socket_path[128];
+        char cgroup_parent[64];
+        pid_t pid;             /* the daemon */
+        sandboxd_client *client;
+};
+
+/* Starts sandboxd with extra_config (JSON members, may be NULL) and connects. 0 or -errno. */
+int harness_start(struct harness *h, const char *extra_config);
+/* SIGTERM, wait (it must exit 0), then assert nothing is left: no cgroup under the parent,
+ * no process in one, the temp dir removed. Returns 0 or -1 with a message on stderr. */
+int harness_stop(struct harness *h);
+
+/* A new connection to the daemon. */
+sandboxd_client *harness_connect(struct harness *h);
+/* A raw connected socket to the daemon (for malformed input). */
+int harness_raw(struct harness *h);
+/* Writes line (a '\n' is added) and reads one response line into a malloc'd string. */
+char *raw_roundtrip(int fd, const char *line);
+/* Reads one line (blocking, 10 s at most); malloc'd, without '\n'; NULL on EOF/timeout. */
+char *raw_read_line(int fd);
+
+/* Counts of the daemon's open fds and its VmRSS in KiB. */
+int harness_fd_count(const struct harness *h);
+long harness_rss_kb(const struct harness *h);
+/* True when any directory named cgroup_parent/<name> exists in any hierarchy. */
+bool harness_cgroup_exists(const struct harness *h, const char *name);
