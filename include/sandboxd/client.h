@@ -119,7 +119,7 @@ SANDBOXD_PUBLIC void sandboxd_sandbox_free(sandboxd_sandbox *sandbox);
  * internet_access < 0, min/max_exec_count < 0, order NULL ("desc"), limit 0 (100). since and
  * until are RFC 3339 text or decimal epoch seconds. */
 typedef struct sandboxd_list_opts {
-        unsigned state_mask; /* bit SANDBOXD_STATE_RUNNING, SANDBOXD_STATE_PAUSED */
+        unsigned state_mask; /* SANDBOXD_STATE_* values or-ed together (each is one bit) */
         const sandboxd_kv *metadata_equals;
         size_t n_metadata_equals;
         const char *const *metadata_exists;

@@ -131,7 +131,7 @@ static void test_exec_basics(void **state)
         assert_non_null(strstr(r->stderr_data, "no-such-command-xyz"));
         sandboxd_exec_result_free(r);
 
-        const char *noexec[] = {"/etc/hostname", NULL};
+        const char *noexec[] = {"/etc/passwd", NULL}; /* 0644: not executable */
         r = run(sb->sandbox_id, noexec, NULL);
         assert_int_equal(r->exit_code, 126);
         sandboxd_exec_result_free(r);

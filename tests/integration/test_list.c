@@ -129,9 +129,9 @@ static void test_filters(void **state)
         assert_int_equal(count(&o), 1);
 
         o = sandboxd_list_opts_default();
-        o.state_mask = 1u << SANDBOXD_STATE_RUNNING;
+        o.state_mask = SANDBOXD_STATE_RUNNING;
         assert_int_equal(count(&o), 3);
-        o.state_mask = 1u << SANDBOXD_STATE_PAUSED;
+        o.state_mask = SANDBOXD_STATE_PAUSED;
         assert_int_equal(count(&o), 0);
 
         o = sandboxd_list_opts_default();
