@@ -296,7 +296,11 @@ static void test_no_leak_after_10000(void **state)
         print_message("daemon fds %d -> %d, rss %ld -> %ld KiB\n", fds_before, fds_after,
                       rss_before, rss_after);
         assert_true(fds_after <= fds_before);
+#ifndef __SANITIZE_ADDRESS__
+        /* Under ASan freed memory sits in its quarantine; LeakSanitizer checks leaks when
+         * the daemon exits instead (harness_stop asserts a clean exit). */
         assert_true(rss_after - rss_before < 2048);
+#endif
 }
 
 int main(void)
