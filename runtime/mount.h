@@ -1,6 +1,27 @@
 /* The sandbox's mount namespace (child side). */
 #pragma once
 
-/* Makes every mount private to the new namespace and mounts a fresh /proc for its pid
- * namespace. On failure *ret_step names the call that failed. -errno. */
-int mount_setup_child(const char **ret_step);
+#include <stdint.h>
+
+struct mount_config {
+        const char *staging;  /* an empty directory; the root is built on it, inside the
+                                 sandbox's own mount namespace */
+        const char *host_etc; /* the daemon's curated /etc (host template) */
+        const char *rootfs;   /* a template's root directory, NULL for the host template */
+        uint64_t disk_mb;     /* size of the writable layer */
+};
+
+/* The directories of a mount_config, opened in the sandbox's mount namespace. */
+struct mount_fds {
+        int staging;
+        int host_etc;
+        int rootfs; /* -1 for the host template */
+};
+
+/* Child side, while it is still the host's root (the owner of the daemon's state
+ * directory): opens the directories it will need once it is only root of its user
+ * namespace and may no longer walk those paths. */
+int mount_open_child(const struct mount_config *cfg, struct mount_fds *ret, const char **ret_step);
+
+/* Builds the sandbox's root and pivots into it. On failure *ret_step names the step. */
+int mount_setup_child(const struct mount_fds *fds, uint64_t disk_mb, const char **ret_step);

@@ -14,10 +14,15 @@
 #include <unistd.h>
 
 #include "common/macros.h"
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include "runtime/caps.h"
 #include "runtime/initproto.h"
 #include "runtime/mount.h"
 #include "runtime/net.h"
 #include "runtime/spawn.h"
+#include "runtime/userns.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -25,7 +30,17 @@
 
 /* The cgroup namespace is entered later, by the child, once it sits in its own cgroup: a
  * namespace made at clone time would be rooted at the daemon's cgroup. */
-#define SPAWN_NS_FLAGS (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET)
+#define SPAWN_NS_FLAGS                                                                             \
+        (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET)
+
+/* Inside every sandbox: a bounded number of open files, and no core dumps. */
+static const struct {
+        int resource;
+        rlim_t value;
+} sandbox_rlimits[] = {
+        {RLIMIT_NOFILE, 4096},
+        {RLIMIT_CORE, 0},
+};
 
 /* In the child: tell the daemon which step failed, then die. */
 static _Noreturn void child_fail(int ctl, const char *step, int err)
@@ -48,26 +63,62 @@ static int child_fds(int ctl, int devnull)
         return 0;
 }
 
+static int set_rlimits(void)
+{
+        for (size_t i = 0; i < ELEMENTSOF(sandbox_rlimits); i++) {
+                struct rlimit rl = {sandbox_rlimits[i].value, sandbox_rlimits[i].value};
+                if (setrlimit(sandbox_rlimits[i].resource, &rl) < 0)
+                        return negative_errno();
+        }
+        return 0;
+}
+
+/* Privileges go last and in a fixed order: capabilities (bounding set first), then
+ * no_new_privs, then seccomp, which must still allow the exec of init. */
+static void child_lock_down(const struct spawn_config *cfg, int ctl)
+{
+        int r = caps_drop_child();
+        if (r < 0)
+                child_fail(ctl, "drop capabilities", -r);
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                child_fail(ctl, "set no_new_privs", errno);
+        r = seccomp_policy_load(cfg->seccomp);
+        if (r < 0)
+                child_fail(ctl, "load the seccomp filter", -r);
+}
+
 static _Noreturn void child_main(const struct spawn_config *cfg, int ctl, int go, int devnull)
 {
         char byte;
-        /* The parent writes one byte once our cgroup is set; EOF means it gave up. */
+        /* The parent writes one byte once our id maps and cgroup are set; EOF means it gave
+         * up. */
         if (read(go, &byte, 1) != 1)
                 _exit(1);
+        const char *step = NULL;
+        struct mount_fds fds;
+        int r = mount_open_child(&cfg->mounts, &fds, &step);
+        if (r < 0)
+                child_fail(ctl, step, -r);
+        r = userns_become_root();
+        if (r < 0)
+                child_fail(ctl, "become root of the user namespace", -r);
         if (unshare(CLONE_NEWCGROUP) < 0)
                 child_fail(ctl, "unshare cgroup namespace", errno);
         if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
                 child_fail(ctl, "sethostname", errno);
-        const char *step = NULL;
-        int r = mount_setup_child(&step);
+        r = mount_setup_child(&fds, cfg->mounts.disk_mb, &step);
         if (r < 0)
                 child_fail(ctl, step, -r);
         r = net_loopback_up();
         if (r < 0)
                 child_fail(ctl, "bring up lo", -r);
+        r = set_rlimits();
+        if (r < 0)
+                child_fail(ctl, "set rlimits", -r);
         r = child_fds(ctl, devnull);
         if (r < 0)
                 child_fail(ctl, "set up init's descriptors", -r);
+        child_lock_down(cfg, INIT_CTL_FD);
         char *const argv[] = {"sandboxd-init", NULL};
         char *const envp[] = {NULL};
         syscall(SYS_execveat, cfg->init_fd, "", argv, envp, AT_EMPTY_PATH);
@@ -136,7 +187,9 @@ int spawn_sandbox(const struct spawn_config *cfg, struct spawn_result *ret)
         }
         _cleanup_close_ int pidfd = pidfd_raw;
 
-        r = cfg->cg ? cgroup_enter(cfg->cg, pid) : 0;
+        r = userns_write_maps(pid, cfg->uid_base, cfg->uid_size);
+        if (r >= 0 && cfg->cg)
+                r = cgroup_enter(cfg->cg, pid);
         if (r >= 0 && write(go_write, "g", 1) != 1)
                 r = negative_errno();
         if (r < 0) {

@@ -2,13 +2,20 @@
  * later uid maps and network), then let the child run its own steps and exec sandboxd-init. */
 #pragma once
 
+#include <stdint.h>
 #include <sys/types.h>
 #include "runtime/cgroup.h"
+#include "runtime/mount.h"
+#include "runtime/seccomp.h"
 
 struct spawn_config {
         const char *hostname; /* the sandbox id */
         int init_fd;          /* sealed memfd of sandboxd-init (spawn_load_init) */
         struct cgroup *cg;    /* the sandbox's cgroup, joined before the child goes on */
+        uint32_t uid_base;    /* host id of root inside; uid_size ids are mapped */
+        uint32_t uid_size;
+        struct mount_config mounts;
+        const struct seccomp_policy *seccomp;
 };
 
 struct spawn_result {

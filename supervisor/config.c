@@ -168,6 +168,25 @@ static int parse_defaults(const struct key_spec *k, json_object *v, void *base, 
                            path, err);
 }
 
+static const struct key_spec uid_pool_keys[] = {
+    /* Above every uid a host hands out to its users, and within 32 bits at the end. */
+    {"start", parse_u64, offsetof(struct sbx_uid_pool, start), 65536, UINT32_MAX},
+    {"size", parse_u64, offsetof(struct sbx_uid_pool, size), 1, 65536},
+    {"count", parse_u64, offsetof(struct sbx_uid_pool, count), 1, COUNT_MAX},
+};
+
+static int parse_uid_pool(const struct key_spec *k, json_object *v, void *base, const char *path,
+                          char **err)
+{
+        struct sbx_uid_pool *pool = (struct sbx_uid_pool *)((char *)base + k->offset);
+        int r = apply_table(v, uid_pool_keys, ELEMENTSOF(uid_pool_keys), pool, path, err);
+        if (r < 0)
+                return r;
+        if (pool->start + pool->size * pool->count > UINT32_MAX)
+                return config_error(err, "%s: start + size * count must stay below 2^32", path);
+        return 0;
+}
+
 static bool template_name_ok(const char *name)
 {
         size_t len = strlen(name);
@@ -250,6 +269,7 @@ static const struct key_spec config_keys[] = {
     {"cgroup_parent", parse_rel_path, CFG(cgroup_parent), 0, 0},
     {"init_path", parse_abs_path, CFG(init_path), 0, 0},
     {"templates", parse_templates, 0, 0, 0},
+    {"uid_pool", parse_uid_pool, CFG(uid_pool), 0, 0},
 };
 
 static int config_defaults(struct sbx_config *cfg)
@@ -261,6 +281,7 @@ static int config_defaults(struct sbx_config *cfg)
             .defaults = {.cpu_count = 1.0, .memory_mb = 512, .pids_max = 256, .disk_mb = 1024},
             .cgroup_root = strdup("/sys/fs/cgroup"),
             .cgroup_parent = strdup("sandboxd"),
+            .uid_pool = {.start = 1u << 30, .size = 65536, .count = 4096},
             .templates = calloc(1, sizeof(struct sbx_template)),
         };
         if (!cfg->cgroup_root || !cfg->cgroup_parent || !cfg->templates)

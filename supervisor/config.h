@@ -12,6 +12,14 @@ struct sbx_template {
         char *rootfs; /* NULL for "host" */
 };
 
+/* Host uid/gid ranges for user namespaces: `count` ranges of `size` ids from `start`.
+ * Root inside a sandbox is the first id of its range; no two live sandboxes share one. */
+struct sbx_uid_pool {
+        uint64_t start; /* "start": 1073741824 */
+        uint64_t size;  /* "size": 65536 */
+        uint64_t count; /* "count": 4096 */
+};
+
 struct sbx_config {
         uint32_t default_timeout_s;     /* "default_timeout": 300 */
         uint32_t max_sandboxes;         /* "max_sandboxes": 4096 */
@@ -21,6 +29,7 @@ struct sbx_config {
         char *cgroup_root;              /* "cgroup_root": "/sys/fs/cgroup" */
         char *cgroup_parent;            /* "cgroup_parent": "sandboxd" */
         char *init_path;                /* "init_path": NULL = next to sandboxd, then libexec */
+        struct sbx_uid_pool uid_pool;   /* "uid_pool": {"start", "size", "count"} */
         struct sbx_template *templates; /* "templates": {"name": {"rootfs": "/abs/path"}} */
         size_t n_templates;             /* templates[0] is always "host" */
 };

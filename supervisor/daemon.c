@@ -18,6 +18,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "runtime/hostetc.h"
 #include "runtime/spawn.h"
 #include "supervisor/daemon.h"
 #include "supervisor/log.h"
@@ -171,6 +172,27 @@ static int setup_cgroups(struct daemon *d)
         return 0;
 }
 
+/* What every sandbox needs from the daemon: uid ranges, the seccomp policy, the staging
+ * directory its root is built on, and the host template's /etc. */
+static int setup_isolation(struct daemon *d)
+{
+        int r = uidpool_init(&d->uids, &d->cfg.uid_pool);
+        if (r < 0)
+                return log_error_errno(r, "uid pool");
+        r = seccomp_policy_build(&d->seccomp);
+        if (r < 0)
+                return log_error_errno(r, "cannot build the seccomp policy");
+        if (asprintf(&d->staging_dir, "%s/root", d->state_dir) < 0 ||
+            asprintf(&d->host_etc_dir, "%s/host-etc", d->state_dir) < 0)
+                return -ENOMEM;
+        if (mkdir(d->staging_dir, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(negative_errno(), "mkdir %s", d->staging_dir);
+        r = hostetc_build("/etc", d->host_etc_dir);
+        if (r < 0)
+                return log_error_errno(r, "cannot build %s", d->host_etc_dir);
+        return 0;
+}
+
 static void raise_fd_limit(void)
 {
         /* Each sandbox holds a few descriptors (pidfd, control socket, timer). */
@@ -215,14 +237,17 @@ int daemon_start(struct daemon *d, const char *config_path, const char *socket_p
         if ((r = load_config(d, config_path)) < 0 || (r = loop_new(&d->loop)) < 0 ||
             (r = setup_signals(d)) < 0 || (r = setup_cursor_key()) < 0)
                 return r;
-        if ((r = mkdir_parents(state_dir, 0711)) < 0)
+        if ((r = mkdir_parents(state_dir, 0711)) < 0 || (r = chmod(state_dir, 0711)) < 0)
                 return log_error_errno(r, "cannot create state directory %s", state_dir);
+
         d->reg = registry_new();
         if (!d->reg)
                 return -ENOMEM;
         raise_fd_limit();
-        if ((r = load_init(d)) < 0 || (r = setup_cgroups(d)) < 0 ||
-            (r = listen_socket(d, socket_path)) < 0)
+        /* The socket first: a second daemon started by mistake stops there, before it
+         * touches the state or cgroups of the one already running. */
+        if ((r = listen_socket(d, socket_path)) < 0 || (r = setup_isolation(d)) < 0 ||
+            (r = load_init(d)) < 0 || (r = setup_cgroups(d)) < 0)
                 return r;
         r = loop_add(d->loop, &d->w_listen, d->listen_fd, EPOLLIN, on_listen);
         if (r < 0)
@@ -264,6 +289,10 @@ void daemon_done(struct daemon *d)
         safe_close(d->sig_fd);
         safe_close(d->init_fd);
         config_done(&d->cfg);
+        uidpool_done(&d->uids);
+        seccomp_policy_done(&d->seccomp);
         free(d->socket_path);
         free(d->state_dir);
+        free(d->staging_dir);
+        free(d->host_etc_dir);
 }

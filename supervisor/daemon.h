@@ -11,9 +11,11 @@
 #include "ipc/frame.h"
 #include "ipc/rpc.h"
 #include "runtime/cgroup.h"
+#include "runtime/seccomp.h"
 #include "supervisor/config.h"
 #include "supervisor/loop.h"
 #include "supervisor/registry.h"
+#include "supervisor/uidpool.h"
 
 struct daemon {
         struct loop *loop;
@@ -28,6 +30,10 @@ struct daemon {
         char *socket_path;
         bool unlink_socket;
         char *state_dir;
+        char *staging_dir;  /* <state>/root: where each sandbox builds its root, privately */
+        char *host_etc_dir; /* <state>/host-etc: the host template's curated /etc */
+        struct uid_pool uids;
+        struct seccomp_policy seccomp;
         int64_t start_mono_us;
         unsigned n_conns;
         size_t n_sandboxes;      /* entries of .sandboxes */

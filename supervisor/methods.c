@@ -37,10 +37,11 @@ static int m_create(const struct call *call, json_object *params, json_object **
             "template_id", "metadata",  "timeout",  "internet_access", "env",
             "cpu_count",   "memory_mb", "pids_max", "disk_mb",         NULL};
         const struct sbx_config *cfg = &call->d->cfg;
-        struct create_params p = {.template_id = "host", .timeout_s = cfg->default_timeout_s};
+        const char *template_id = "host";
+        struct create_params p = {.timeout_s = cfg->default_timeout_s};
         int r;
         if ((r = params_check_known(params, known, err)) < 0 ||
-            (r = param_string(params, "template_id", false, &p.template_id, err)) < 0 ||
+            (r = param_string(params, "template_id", false, &template_id, err)) < 0 ||
             (r = param_object(params, "metadata", &p.metadata, err)) < 0 ||
             (p.metadata && (r = metadata_validate(p.metadata, "metadata", err)) < 0) ||
             (r = param_int(params, "timeout", 0, CONFIG_MAX_TIMEOUT_S, &p.timeout_s, err)) < 0 ||
@@ -49,13 +50,10 @@ static int m_create(const struct call *call, json_object *params, json_object **
             (p.env && (r = env_validate(p.env, "env", err)) < 0) ||
             (r = parse_resources(cfg, params, &p.res, err)) < 0)
                 return r;
-        const struct sbx_template *t = config_find_template(cfg, p.template_id);
-        if (!t)
+        p.template = config_find_template(cfg, template_id);
+        if (!p.template)
                 return rpc_error_set(err, RPC_INVALID_ARGUMENT, "template_id", "no template %s",
-                                     p.template_id);
-        if (t->rootfs)
-                return rpc_error_set(err, RPC_UNAVAILABLE, "template_id",
-                                     "templates with a root directory are not supported yet");
+                                     template_id);
         if (p.internet_access)
                 return rpc_error_set(err, RPC_UNAVAILABLE, "internet_access",
                                      "internet access is not supported yet");

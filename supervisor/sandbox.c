@@ -34,6 +34,8 @@ static void sandbox_free(struct sandbox *sb)
         if (sb->cg)
                 cgroup_free(sb->cg);
         json_object_put(sb->env);
+        if (sb->has_uids)
+                uidpool_release(&sb->d->uids, sb->uid_base);
         sbx_record_done(&sb->rec);
         list_del(&sb->node);
         sb->d->n_sandboxes--;
@@ -254,7 +256,8 @@ static int sandbox_init_record(const struct call *call, const struct create_para
         } while (r >= 0 && registry_get(call->d->reg, sb->rec.id));
         if (r < 0)
                 return r;
-        sb->rec.template_id = strdup(p->template_id);
+        sb->template = p->template;
+        sb->rec.template_id = strdup(p->template->name);
         sb->rec.metadata = p->metadata ? json_object_get(p->metadata) : json_object_new_object();
         if (!sb->rec.template_id || !sb->rec.metadata)
                 return -ENOMEM;
@@ -290,9 +293,26 @@ static int sandbox_make_cgroup(struct sandbox *sb, struct rpc_error *err)
 
 static int sandbox_spawn(struct sandbox *sb, struct rpc_error *err)
 {
-        struct spawn_config cfg = {.hostname = sb->rec.id, .init_fd = sb->d->init_fd, .cg = sb->cg};
+        struct daemon *d = sb->d;
+        int r = uidpool_take(&d->uids, &sb->uid_base);
+        if (r < 0)
+                return rpc_error_set(err, RPC_RESOURCE_EXHAUSTED, NULL,
+                                     "every uid range of the pool is in use");
+        sb->has_uids = true;
+        struct spawn_config cfg = {
+                .hostname = sb->rec.id,
+                .init_fd = d->init_fd,
+                .cg = sb->cg,
+                .uid_base = sb->uid_base,
+                .uid_size = (uint32_t)d->cfg.uid_pool.size,
+                .mounts = {.staging = d->staging_dir,
+                           .host_etc = d->host_etc_dir,
+                           .rootfs = sb->template->rootfs,
+                           .disk_mb = sb->rec.res.disk_mb},
+                .seccomp = &d->seccomp,
+        };
         struct spawn_result res;
-        int r = spawn_sandbox(&cfg, &res);
+        r = spawn_sandbox(&cfg, &res);
         if (r < 0) {
                 log_error_errno(r, "sandbox %s: cannot start it", sb->rec.id);
                 return rpc_error_set(err, r == -EAGAIN ? RPC_RESOURCE_EXHAUSTED : RPC_INTERNAL,

@@ -5,6 +5,7 @@
 
 #include "common/list.h"
 #include "runtime/cgroup.h"
+#include "supervisor/config.h"
 #include "supervisor/daemon.h"
 #include "supervisor/record.h"
 
@@ -19,6 +20,7 @@ struct sandbox {
         struct daemon *d;
         enum sandbox_phase phase;
         json_object *env;    /* default environment of every exec (an object), owned */
+        const struct sbx_template *template;
         struct cgroup *cg;
         int pidfd;
         int ctl_fd;
@@ -29,13 +31,15 @@ struct sandbox {
         struct list_node execs;      /* struct exec_op */
         uint32_t next_exec_id;
         int64_t timeout_s;        /* the timeout asked at create, armed once live */
+        uint32_t uid_base;        /* host id of root inside; valid when has_uids */
+        bool has_uids;
         char setup_error[160];    /* why init could not start, from its ERROR message */
         struct list_node node; /* in daemon.sandboxes */
 };
 
 /* Parameters of sandbox.create, validated. */
 struct create_params {
-        const char *template_id;
+        const struct sbx_template *template;
         json_object *metadata; /* borrowed; NULL for none */
         int64_t timeout_s;
         bool internet_access;
