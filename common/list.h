@@ -8,7 +8,10 @@ struct list_node {
         struct list_node *prev, *next;
 };
 
-#define LIST_HEAD_INIT(h) {&(h), &(h)}
+#define LIST_HEAD_INIT(h)                                                                          \
+        {                                                                                          \
+                &(h), &(h)                                                                         \
+        }
 
 static inline void list_init(struct list_node *head)
 {
@@ -33,6 +36,17 @@ static inline void list_del(struct list_node *n)
         n->prev->next = n->next;
         n->next->prev = n->prev;
         n->prev = n->next = n;
+}
+
+/* Moves every node of `from` to the empty list `to`; `from` becomes empty. */
+static inline void list_take_all(struct list_node *to, struct list_node *from)
+{
+        list_init(to);
+        if (list_empty(from))
+                return;
+        *to = *from;
+        to->next->prev = to->prev->next = to;
+        list_init(from);
 }
 
 /* Safe against removal of the current node. */

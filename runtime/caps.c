@@ -11,9 +11,8 @@
 /* Docker's default set, less NET_RAW (raw packets), MKNOD (useless in a user namespace),
  * AUDIT_WRITE and SETFCAP (file capabilities). No SYS_ADMIN, SYS_PTRACE, NET_ADMIN. */
 static const cap_value_t kept[] = {
-        CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER,           CAP_FSETID, CAP_KILL,
-        CAP_SETGID, CAP_SETUID,      CAP_SETPCAP,          CAP_NET_BIND_SERVICE,
-        CAP_SYS_CHROOT,
+    CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FOWNER,  CAP_FSETID,           CAP_KILL,
+    CAP_SETGID, CAP_SETUID,       CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
 };
 
 static bool is_kept(cap_value_t c)

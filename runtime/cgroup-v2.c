@@ -124,9 +124,10 @@ static int v2_apply_limits(struct cgroup *cg, const struct cgroup_limits *l)
                 r = v2_apply_memory(cg, l->memory_mb);
         if (r >= 0 && l->pids_max > 0)
                 r = cgroup_write_u64(cg, CGROUP_HIER_UNIFIED, "pids.max", l->pids_max);
-        /* An OOM kill takes the whole sandbox rather than one process of it (Linux >= 4.19). */
+        /* An OOM kill takes one process, as on v1, not the whole sandbox: the sandbox stays
+         * usable and its init is exempt (spawn.c). */
         if (r >= 0 && (cg->root->controllers & CGROUP_LIMIT_MEMORY))
-                r = cgroup_write_optional(cg, CGROUP_HIER_UNIFIED, "memory.oom.group", "1");
+                r = cgroup_write_optional(cg, CGROUP_HIER_UNIFIED, "memory.oom.group", "0");
         return r;
 }
 

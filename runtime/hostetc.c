@@ -17,12 +17,43 @@
 
 /* What programs on a small Linux box read from /etc. A trailing '*' matches a prefix. */
 static const char *const allowed[] = {
-        "alternatives", "bash.bashrc", "ca-certificates.conf", "debian_version", "environment",
-        "ethertypes", "gai.conf", "group", "host.conf", "hosts", "inputrc", "ld.so.cache",
-        "ld.so.conf", "ld.so.conf.d", "locale.alias", "localtime", "login.defs", "magic",
-        "mailcap", "mime.types", "networks", "nsswitch.conf", "os-release", "passwd", "perl",
-        "profile", "profile.d", "protocols", "python3*", "resolv.conf", "rpc", "services",
-        "shells", "ssl", "terminfo", "timezone", "xattr.conf",
+    "alternatives",
+    "bash.bashrc",
+    "ca-certificates.conf",
+    "debian_version",
+    "environment",
+    "ethertypes",
+    "gai.conf",
+    "group",
+    "host.conf",
+    "hosts",
+    "inputrc",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "locale.alias",
+    "localtime",
+    "login.defs",
+    "magic",
+    "mailcap",
+    "mime.types",
+    "networks",
+    "nsswitch.conf",
+    "os-release",
+    "passwd",
+    "perl",
+    "profile",
+    "profile.d",
+    "protocols",
+    "python3*",
+    "resolv.conf",
+    "rpc",
+    "services",
+    "shells",
+    "ssl",
+    "terminfo",
+    "timezone",
+    "xattr.conf",
 };
 
 /* Never copied, even inside an allowed directory. */
@@ -33,7 +64,7 @@ static bool in_list(const char *name, const char *const *list, size_t n)
         for (size_t i = 0; i < n; i++) {
                 size_t len = strlen(list[i]);
                 if (list[i][len - 1] == '*' ? strncmp(name, list[i], len - 1) == 0
-                                             : strcmp(name, list[i]) == 0)
+                                            : strcmp(name, list[i]) == 0)
                         return true;
         }
         return false;
@@ -46,8 +77,8 @@ static int copy_file(int src_dir, int dst_dir, const char *name, const struct st
         _cleanup_close_ int in = openat(src_dir, name, O_RDONLY | O_CLOEXEC);
         if (in < 0)
                 return errno == EACCES ? 0 : negative_errno();
-        _cleanup_close_ int out = openat(dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                                         st->st_mode & 0755);
+        _cleanup_close_ int out =
+            openat(dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st->st_mode & 0755);
         if (out < 0)
                 return negative_errno();
         for (off_t done = 0; done < st->st_size;) {
@@ -117,8 +148,8 @@ static int copy_entry(int src_dir, int dst_dir, const char *name)
 
 static int remove_tree(int dir_fd, const char *name)
 {
-        _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                                         O_CLOEXEC);
+        _cleanup_close_ int fd =
+            openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) {
                 if (errno == ENOENT)
                         return 0;

@@ -9,8 +9,6 @@
 #include "runtime/initproto.h"
 
 struct exec_fixed {
-        uint32_t uid;
-        uint32_t gid;
         uint32_t argc;
         uint32_t envc;
 };
@@ -33,7 +31,7 @@ static char *put_string(char *p, const char *s)
 int initproto_pack_exec(uint32_t exec_id, const struct init_exec *e, void **ret_buf,
                         size_t *ret_len)
 {
-        size_t payload = sizeof(struct exec_fixed) + strlen(e->cwd) + 1 +
+        size_t payload = sizeof(struct exec_fixed) + strlen(e->cwd) + 1 + strlen(e->user) + 1 +
                          strings_size(e->argv, e->argc) + strings_size(e->env, e->envc);
         size_t total = sizeof(struct init_msg_hdr) + payload;
         if (total > INIT_MSG_MAX)
@@ -43,10 +41,11 @@ int initproto_pack_exec(uint32_t exec_id, const struct init_exec *e, void **ret_
         if (!buf)
                 return -ENOMEM;
         struct init_msg_hdr hdr = {.type = INIT_MSG_EXEC, .exec_id = exec_id, .len = payload};
-        struct exec_fixed fixed = {e->uid, e->gid, e->argc, e->envc};
+        struct exec_fixed fixed = {e->argc, e->envc};
         memcpy(buf, &hdr, sizeof(hdr));
         memcpy(buf + sizeof(hdr), &fixed, sizeof(fixed));
         char *p = put_string(buf + sizeof(hdr) + sizeof(fixed), e->cwd);
+        p = put_string(p, e->user);
         for (uint32_t i = 0; i < e->argc; i++)
                 p = put_string(p, e->argv[i]);
         for (uint32_t i = 0; i < e->envc; i++)
@@ -86,19 +85,18 @@ int initproto_unpack_exec(char *payload, size_t len, struct init_exec *ret)
         if (!argv || !env)
                 return -ENOMEM;
         char *p = payload + sizeof(fixed), *end = payload + len;
-        const char *cwd[2];
-        if (take_strings(&p, end, cwd, 1) < 0 || take_strings(&p, end, argv, fixed.argc) < 0 ||
+        const char *head[3]; /* cwd, user */
+        if (take_strings(&p, end, head, 2) < 0 || take_strings(&p, end, argv, fixed.argc) < 0 ||
             take_strings(&p, end, env, fixed.envc) < 0 || p != end)
                 return -EBADMSG;
 
         *ret = (struct init_exec){
-                .cwd = cwd[0],
-                .argv = TAKE_PTR(argv),
-                .argc = fixed.argc,
-                .env = TAKE_PTR(env),
-                .envc = fixed.envc,
-                .uid = fixed.uid,
-                .gid = fixed.gid,
+            .cwd = head[0],
+            .user = head[1],
+            .argv = TAKE_PTR(argv),
+            .argc = fixed.argc,
+            .env = TAKE_PTR(env),
+            .envc = fixed.envc,
         };
         return 0;
 }

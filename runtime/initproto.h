@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define INIT_CTL_FD  3                 /* the socket's number in init */
+/* The socket's number in init. Init holds nothing but 0, 1 and 2 (1 and 2 are /dev/null), so
+ * that even its own descriptor table shows nothing else (runc CVE-2024-21626). */
+#define INIT_CTL_FD  0
 #define INIT_MSG_MAX (2u * 1024 * 1024) /* a request line is at most 1 MiB, so argv+env are too */
 
 enum init_msg_type {
@@ -27,6 +29,7 @@ enum init_exec_step {
         INIT_STEP_SETUP = 2, /* the child could not prepare (fds, credentials) */
         INIT_STEP_CWD = 3,   /* chdir(cwd) failed */
         INIT_STEP_EXEC = 4,  /* execve failed: ENOENT gives 127, others 126 */
+        INIT_STEP_USER = 5,  /* the user is not in the sandbox's /etc/passwd: nothing ran */
 };
 
 struct init_msg_hdr {
@@ -37,15 +40,15 @@ struct init_msg_hdr {
         uint32_t len; /* payload bytes after the header */
 };
 
-/* An exec request as sent: cwd, argv and env (KEY=VALUE strings). */
+/* An exec request as sent: cwd ("" for the user's home), user ("" for root, else a name of
+ * the sandbox's /etc/passwd or a decimal uid), argv and env (KEY=VALUE strings). */
 struct init_exec {
         const char *cwd;
+        const char *user;
         const char *const *argv; /* argc entries */
         uint32_t argc;
         const char *const *env; /* envc entries */
         uint32_t envc;
-        uint32_t uid; /* inside the sandbox */
-        uint32_t gid;
 };
 
 /* Packs header + payload of an EXEC message into a malloc'd buffer. 0 or -E2BIG/-ENOMEM. */

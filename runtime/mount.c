@@ -39,8 +39,8 @@
 
 /* Host directories of the host template: bound read-only, or recreated as the same symlink
  * where the host has one (merged /usr). */
-static const char *const host_system_dirs[] = {"usr", "bin", "sbin", "lib", "lib32", "lib64",
-                                               "libx32"};
+static const char *const host_system_dirs[] = {"usr",   "bin",   "sbin",  "lib",
+                                               "lib32", "lib64", "libx32"};
 
 /* The writable directories: for the host template each is bound from a directory of one
  * tmpfs of disk_mb (var/tmp from "var-tmp"); for other templates they are part of the
@@ -50,8 +50,8 @@ static const struct {
         const char *source;
         mode_t mode;
 } writable_dirs[] = {
-        {"root", "root", 0700}, {"tmp", "tmp", 01777}, {"home", "home", 0755},
-        {"var/tmp", "var-tmp", 01777}, {"run", "run", 0755},
+    {"root", "root", 0700},        {"tmp", "tmp", 01777}, {"home", "home", 0755},
+    {"var/tmp", "var-tmp", 01777}, {"run", "run", 0755},
 };
 
 static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
@@ -60,9 +60,8 @@ static const struct {
         const char *target;
         const char *link;
 } dev_links[] = {
-        {"pts/ptmx", "ptmx"},         {"/proc/self/fd", "fd"},
-        {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
-        {"/proc/self/fd/2", "stderr"},
+    {"pts/ptmx", "ptmx"},          {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"},
+    {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
 };
 
 /* /proc and /sys paths that leak the host or control it (SECURITY.md). A masked file gets
@@ -77,24 +76,33 @@ static const struct {
         const char *path;
         enum mask_kind kind;
 } masks[] = {
-        {"proc/kcore", MASK_HIDE},          {"proc/keys", MASK_HIDE},
-        {"proc/key-users", MASK_HIDE},      {"proc/timer_list", MASK_HIDE},
-        {"proc/sched_debug", MASK_HIDE},    {"proc/latency_stats", MASK_HIDE},
-        {"proc/kallsyms", MASK_HIDE},       {"proc/kmsg", MASK_HIDE},
-        {"proc/acpi", MASK_HIDE},           {"proc/scsi", MASK_HIDE},
-        {"proc/sysrq-trigger", MASK_READ_ONLY}, {"proc/sys", MASK_READ_ONLY},
-        {"proc/irq", MASK_READ_ONLY},       {"proc/bus", MASK_READ_ONLY},
-        {"proc/fs", MASK_READ_ONLY},        {"sys/firmware", MASK_HIDE},
-        {"sys/devices/virtual/powercap", MASK_HIDE}, {"sys/kernel/debug", MASK_HIDE},
-        {"sys/kernel/security", MASK_HIDE},
+    {"proc/kcore", MASK_HIDE},
+    {"proc/keys", MASK_HIDE},
+    {"proc/key-users", MASK_HIDE},
+    {"proc/timer_list", MASK_HIDE},
+    {"proc/sched_debug", MASK_HIDE},
+    {"proc/latency_stats", MASK_HIDE},
+    {"proc/kallsyms", MASK_HIDE},
+    {"proc/kmsg", MASK_HIDE},
+    {"proc/acpi", MASK_HIDE},
+    {"proc/scsi", MASK_HIDE},
+    {"proc/sysrq-trigger", MASK_READ_ONLY},
+    {"proc/sys", MASK_READ_ONLY},
+    {"proc/irq", MASK_READ_ONLY},
+    {"proc/bus", MASK_READ_ONLY},
+    {"proc/fs", MASK_READ_ONLY},
+    {"sys/firmware", MASK_HIDE},
+    {"sys/devices/virtual/powercap", MASK_HIDE},
+    {"sys/kernel/debug", MASK_HIDE},
+    {"sys/kernel/security", MASK_HIDE},
 };
 
 /* Makes the mount at path and everything below it read-only, nosuid and nodev in one step
  * (a plain remount would leave submounts writable). */
 static int make_read_only(const char *path)
 {
-        struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-                                              MOUNT_ATTR_NODEV};
+        struct mount_attr attr = {.attr_set =
+                                      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
         if (syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &attr, sizeof(attr)) < 0)
                 return negative_errno();
         return 0;
@@ -172,9 +180,11 @@ static int enter_tmpfs_on(int staging_fd, uint64_t size_mb)
             fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
             fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
                 return negative_errno();
-        _cleanup_close_ int mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+        _cleanup_close_ int mnt =
+            fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
         if (mnt < 0 ||
-            move_mount(mnt, "", staging_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0 ||
+            move_mount(mnt, "", staging_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+                0 ||
             fchdir(mnt) < 0)
                 return negative_errno();
         return 0;
@@ -229,8 +239,8 @@ static int overlay_root(const struct mount_fds *fds, uint64_t disk_mb, const cha
 static int setup_dev(const char *shm_source, const char **ret_step)
 {
         TRY("mkdir /dev", mkdir_p("dev", 0755));
-        TRY("mount /dev", mount("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NOEXEC,
-                                "size=64k,mode=0755"));
+        TRY("mount /dev",
+            mount("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=0755"));
         for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
                 char path[32], host[32];
                 snprintf(path, sizeof(path), "dev/%s", dev_nodes[i]);

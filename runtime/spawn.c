@@ -4,6 +4,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
@@ -38,8 +39,8 @@ static const struct {
         int resource;
         rlim_t value;
 } sandbox_rlimits[] = {
-        {RLIMIT_NOFILE, 4096},
-        {RLIMIT_CORE, 0},
+    {RLIMIT_NOFILE, 4096},
+    {RLIMIT_CORE, 0},
 };
 
 /* In the child: tell the daemon which step failed, then die. */
@@ -49,16 +50,13 @@ static _Noreturn void child_fail(int ctl, const char *step, int err)
         _exit(1);
 }
 
-/* Gives init exactly stdin/stdout/stderr on /dev/null and the control socket at
- * INIT_CTL_FD; every other descriptor closes at exec. */
+/* Gives init the control socket as fd 0 and /dev/null as 1 and 2; every other descriptor
+ * closes at exec. */
 static int child_fds(int ctl, int devnull)
 {
-        for (int i = 0; i < 3; i++)
-                if (dup2(devnull, i) < 0)
-                        return negative_errno();
-        if (ctl != INIT_CTL_FD && dup2(ctl, INIT_CTL_FD) < 0)
+        if (dup2(ctl, INIT_CTL_FD) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0)
                 return negative_errno();
-        if (syscall(SYS_close_range, INIT_CTL_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+        if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
                 return negative_errno();
         return 0;
 }
@@ -129,9 +127,9 @@ static pid_t clone_pidfd(unsigned long flags, int *ret_pidfd)
 {
         int pidfd = -1;
         struct clone_args args = {
-                .flags = flags | CLONE_PIDFD,
-                .pidfd = (uint64_t)(uintptr_t)&pidfd,
-                .exit_signal = SIGCHLD,
+            .flags = flags | CLONE_PIDFD,
+            .pidfd = (uint64_t)(uintptr_t)&pidfd,
+            .exit_signal = SIGCHLD,
         };
         pid_t pid = syscall(SYS_clone3, &args, sizeof(args));
         if (pid > 0)
@@ -197,9 +195,9 @@ int spawn_sandbox(const struct spawn_config *cfg, struct spawn_result *ret)
                 return r;
         }
         *ret = (struct spawn_result){
-                .pid = pid,
-                .pidfd = TAKE_FD(pidfd),
-                .ctl_fd = TAKE_FD(ctl_parent),
+            .pid = pid,
+            .pidfd = TAKE_FD(pidfd),
+            .ctl_fd = TAKE_FD(ctl_parent),
         };
         return 0;
 }
@@ -212,8 +210,7 @@ int spawn_load_init(const char *path, int *ret_fd)
         struct stat st;
         if (fstat(src, &st) < 0)
                 return negative_errno();
-        _cleanup_close_ int memfd =
-                memfd_create("sandboxd-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        _cleanup_close_ int memfd = memfd_create("sandboxd-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
         if (memfd < 0)
                 return negative_errno();
         for (off_t done = 0; done < st.st_size;) {

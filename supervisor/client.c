@@ -233,5 +233,6 @@ void reply_result(struct reply *r, json_object *result)
 void reply_error(struct reply *r, const struct rpc_error *err)
 {
         size_t len = 0;
-        reply_finish(r, r->conn ? rpc_format_error(r->id, err, &len) : NULL, len);
+        char *line = r->conn ? rpc_format_error(r->id, err, &len) : NULL;
+        reply_finish(r, line, len);
 }

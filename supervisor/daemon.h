@@ -87,7 +87,7 @@ static inline bool call_is_root(const struct call *c)
 #define CALL_ASYNC 1
 
 struct reply *reply_new(const struct call *c);
-void reply_result(struct reply *r, json_object *result); /* takes result; frees r */
+void reply_result(struct reply *r, json_object *result);        /* takes result; frees r */
 void reply_error(struct reply *r, const struct rpc_error *err); /* frees r */
 void reply_free(struct reply *r); /* drops it unanswered (the caller answers otherwise) */
 

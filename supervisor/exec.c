@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -56,14 +57,16 @@ struct exec_op {
 struct exec_req {
         json_object *argv;
         json_object *env;
-        const char *cwd;
+        const char *cwd;  /* "": the user's home */
+        const char *user; /* "": root */
         const char *stdin_data;
         double timeout;
         bool base64;
 };
 
-static const char *const exec_params[] = {"sandbox_id", "argv",  "env",      "cwd", "stdin",
-                                          "timeout",    "stdio", "encoding", "tty", NULL};
+static const char *const exec_params[] = {"sandbox_id", "argv",    "env",   "cwd",
+                                          "stdin",      "timeout", "stdio", "encoding",
+                                          "tty",        "user",    NULL};
 static const char *const stdio_modes[] = {"capture", "stream", "fds", NULL};
 static const char *const encodings[] = {"utf8", "base64", NULL};
 
@@ -91,21 +94,33 @@ static int parse_exec(json_object *params, struct exec_req *req, struct rpc_erro
 {
         int stdio = 0, encoding = 0, r;
         bool tty = false;
-        *req = (struct exec_req){.cwd = "/root"};
+        *req = (struct exec_req){.cwd = "", .user = ""};
         if ((r = params_check_known(params, exec_params, err)) < 0 ||
             (r = parse_argv(params, &req->argv, err)) < 0 ||
             (r = param_object(params, "env", &req->env, err)) < 0 ||
             (req->env && (r = env_validate(req->env, "env", err)) < 0) ||
             (r = param_string(params, "cwd", false, &req->cwd, err)) < 0 ||
+            (r = param_string(params, "user", false, &req->user, err)) < 0 ||
             (r = param_string(params, "stdin", false, &req->stdin_data, err)) < 0 ||
-            (r = param_number(params, "timeout", 0, EXEC_MAX_TIMEOUT_S, &req->timeout, err)) < 0 ||
+            (r = param_number(params, "timeout", -1, EXEC_MAX_TIMEOUT_S, &req->timeout, err)) < 0 ||
             (r = param_choice(params, "stdio", stdio_modes, &stdio, err)) < 0 ||
             (r = param_choice(params, "encoding", encodings, &encoding, err)) < 0 ||
             (r = param_bool(params, "tty", &tty, err)) < 0)
                 return r;
-        if (req->cwd[0] != '/')
+        if (json_object_object_get_ex(params, "cwd", NULL) && req->cwd[0] != '/')
                 return rpc_error_set(err, RPC_INVALID_ARGUMENT, "cwd",
                                      "cwd must be an absolute path");
+        /* 0, as for sandbox timeouts, means none. */
+        if (req->timeout < 0)
+                return rpc_error_set(err, RPC_INVALID_ARGUMENT, "timeout",
+                                     "timeout must be 0 (none) or a number of seconds");
+        size_t ulen = strlen(req->user);
+        if (json_object_object_get_ex(params, "user", NULL) &&
+            (ulen == 0 || ulen > 64 ||
+             strspn(req->user,
+                    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != ulen))
+                return rpc_error_set(err, RPC_INVALID_ARGUMENT, "user",
+                                     "user must be a user name or a uid");
         if (stdio != 0)
                 return rpc_error_set(err, RPC_INVALID_ARGUMENT, "stdio",
                                      "stdio \"%s\" is not supported by this daemon yet",
@@ -116,12 +131,12 @@ static int parse_exec(json_object *params, struct exec_req *req, struct rpc_erro
         return 0;
 }
 
-/* KEY=VALUE strings: a default PATH and HOME, then the sandbox's env, then the request's. */
+/* KEY=VALUE strings: a default PATH, then the sandbox's env, then the request's. Init adds
+ * HOME, from the user's account, when none of them sets it. */
 static json_object *merged_env(json_object *sandbox_env, json_object *req_env)
 {
         json_object *env = json_object_new_object();
         json_object_object_add(env, "PATH", json_object_new_string(DEFAULT_PATH));
-        json_object_object_add(env, "HOME", json_object_new_string("/root"));
         json_object *layers[] = {sandbox_env, req_env};
         for (size_t i = 0; i < ELEMENTSOF(layers); i++) {
                 if (!layers[i])
@@ -149,6 +164,7 @@ static int pack_request(uint32_t id, const struct exec_req *req, json_object *sa
                     env, k, v) if (asprintf(&envv[n++], "%s=%s", k, json_object_get_string(v)) < 0)
                     envv[--n] = NULL;
                 struct init_exec e = {.cwd = req->cwd,
+                                      .user = req->user,
                                       .argv = argv,
                                       .argc = argc,
                                       .env = (const char *const *)envv,
@@ -231,7 +247,9 @@ static json_object *exec_result(struct exec_op *op, int status)
         json_object_object_add(o, "stdout_truncated", json_object_new_boolean(op->out.truncated));
         json_object_object_add(o, "stderr_truncated", json_object_new_boolean(op->err.truncated));
         double ms = (now_monotonic_us() - op->start_us) / 1000.0;
-        json_object_object_add(o, "duration_ms", json_object_new_double(ms));
+        char text[32];
+        snprintf(text, sizeof(text), "%.3f", ms); /* microseconds are all it can tell */
+        json_object_object_add(o, "duration_ms", json_object_new_double_s(ms, text));
         return o;
 }
 
@@ -241,15 +259,25 @@ static void exec_finish(struct exec_op *op, int status, int err, uint32_t step)
 {
         stream_read(op, &op->out, 256);
         stream_read(op, &op->err, 256);
+        struct rpc_error e = {0};
+        json_object *result = NULL;
         if (step == INIT_STEP_FORK) {
-                struct rpc_error e;
                 rpc_error_set(&e, err == EAGAIN ? RPC_RESOURCE_EXHAUSTED : RPC_INTERNAL, NULL,
                               "cannot start a process in the sandbox: %s", strerror(err));
-                reply_error(op->reply, &e);
+        } else if (step == INIT_STEP_USER) {
+                /* A bad param found late: it does not count as an exec. */
+                op->sb->rec.exec_count--;
+                rpc_error_set(&e, RPC_INVALID_ARGUMENT, "user", "no such user in the sandbox");
         } else {
-                reply_result(op->reply, exec_result(op, status));
+                result = exec_result(op, status);
         }
+        /* The pipes and timer are released before the answer goes out. */
+        struct reply *reply = TAKE_PTR(op->reply);
         exec_free(op);
+        if (result)
+                reply_result(reply, result);
+        else
+                reply_error(reply, &e);
 }
 
 static void exec_signal(struct exec_op *op, int sig)

@@ -17,9 +17,9 @@ int log_level_from_name(const char *name, enum log_level *ret);
 /* err is a -errno (or 0); when non-zero, ": <strerror>" ends the line. Returns err. */
 int log_full(enum log_level level, int err, const char *fmt, ...) _printf_(3, 4);
 
-#define log_error_errno(r, ...) log_full(LOG_LEVEL_ERROR, (r), __VA_ARGS__)
+#define log_error_errno(r, ...)   log_full(LOG_LEVEL_ERROR, (r), __VA_ARGS__)
 #define log_warning_errno(r, ...) log_full(LOG_LEVEL_WARNING, (r), __VA_ARGS__)
-#define log_error(...) log_full(LOG_LEVEL_ERROR, 0, __VA_ARGS__)
-#define log_warning(...) log_full(LOG_LEVEL_WARNING, 0, __VA_ARGS__)
-#define log_info(...) log_full(LOG_LEVEL_INFO, 0, __VA_ARGS__)
-#define log_debug(...) log_full(LOG_LEVEL_DEBUG, 0, __VA_ARGS__)
+#define log_error(...)            log_full(LOG_LEVEL_ERROR, 0, __VA_ARGS__)
+#define log_warning(...)          log_full(LOG_LEVEL_WARNING, 0, __VA_ARGS__)
+#define log_info(...)             log_full(LOG_LEVEL_INFO, 0, __VA_ARGS__)
+#define log_debug(...)            log_full(LOG_LEVEL_DEBUG, 0, __VA_ARGS__)

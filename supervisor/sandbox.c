@@ -70,16 +70,21 @@ static void sandbox_release(struct sandbox *sb, const char *why)
                 reply_error(sb->create_reply, &err);
                 sb->create_reply = NULL;
         }
+        /* Answer once everything is released, the daemon's descriptors included. */
+        struct list_node waiters;
+        list_take_all(&waiters, &sb->kill_waiters);
+        char id[SBX_ID_LEN + 1];
+        memcpy(id, sb->rec.id, sizeof(id));
+        log_debug("sandbox %s released", id);
+        sandbox_free(sb);
         struct list_node *pos, *tmp;
-        list_for_each_safe(pos, tmp, &sb->kill_waiters)
+        list_for_each_safe(pos, tmp, &waiters)
         {
                 struct waiter *w = container_of(pos, struct waiter, node);
-                reply_result(w->reply, killed_result(sb->rec.id));
+                reply_result(w->reply, killed_result(id));
                 list_del(&w->node);
                 free(w);
         }
-        log_debug("sandbox %s released", sb->rec.id);
-        sandbox_free(sb);
 }
 
 static void sandbox_went_live(struct sandbox *sb)
@@ -300,16 +305,16 @@ static int sandbox_spawn(struct sandbox *sb, struct rpc_error *err)
                                      "every uid range of the pool is in use");
         sb->has_uids = true;
         struct spawn_config cfg = {
-                .hostname = sb->rec.id,
-                .init_fd = d->init_fd,
-                .cg = sb->cg,
-                .uid_base = sb->uid_base,
-                .uid_size = (uint32_t)d->cfg.uid_pool.size,
-                .mounts = {.staging = d->staging_dir,
-                           .host_etc = d->host_etc_dir,
-                           .rootfs = sb->template->rootfs,
-                           .disk_mb = sb->rec.res.disk_mb},
-                .seccomp = &d->seccomp,
+            .hostname = sb->rec.id,
+            .init_fd = d->init_fd,
+            .cg = sb->cg,
+            .uid_base = sb->uid_base,
+            .uid_size = (uint32_t)d->cfg.uid_pool.size,
+            .mounts = {.staging = d->staging_dir,
+                       .host_etc = d->host_etc_dir,
+                       .rootfs = sb->template->rootfs,
+                       .disk_mb = sb->rec.res.disk_mb},
+            .seccomp = &d->seccomp,
         };
         struct spawn_result res;
         r = spawn_sandbox(&cfg, &res);

@@ -19,21 +19,21 @@ struct sandbox {
         struct sbx_record rec; /* what list and get show */
         struct daemon *d;
         enum sandbox_phase phase;
-        json_object *env;    /* default environment of every exec (an object), owned */
+        json_object *env; /* default environment of every exec (an object), owned */
         const struct sbx_template *template;
         struct cgroup *cg;
         int pidfd;
         int ctl_fd;
         int timer_fd;
         struct watch w_pidfd, w_ctl, w_timer;
-        struct reply *create_reply;  /* while STARTING */
+        struct reply *create_reply;    /* while STARTING */
         struct list_node kill_waiters; /* struct waiter */
-        struct list_node execs;      /* struct exec_op */
+        struct list_node execs;        /* struct exec_op */
         uint32_t next_exec_id;
-        int64_t timeout_s;        /* the timeout asked at create, armed once live */
-        uint32_t uid_base;        /* host id of root inside; valid when has_uids */
+        int64_t timeout_s; /* the timeout asked at create, armed once live */
+        uint32_t uid_base; /* host id of root inside; valid when has_uids */
         bool has_uids;
-        char setup_error[160];    /* why init could not start, from its ERROR message */
+        char setup_error[160]; /* why init could not start, from its ERROR message */
         struct list_node node; /* in daemon.sandboxes */
 };
 
@@ -47,8 +47,7 @@ struct create_params {
         struct sbx_resources res;
 };
 
-int sandbox_create(const struct call *call, const struct create_params *p,
-                   struct rpc_error *err);
+int sandbox_create(const struct call *call, const struct create_params *p, struct rpc_error *err);
 
 /* The live sandbox `id` as the caller may see it, else not_found into *err. */
 struct sandbox *sandbox_lookup(const struct call *call, const char *id, struct rpc_error *err);

@@ -5,6 +5,8 @@
  * no state worth stealing and is not dumpable, so processes of the sandbox cannot ptrace it
  * or read its memory. Linked statically: it runs in any root filesystem. */
 #include <errno.h>
+#include <grp.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,20 +27,28 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-struct child {
-        pid_t pid;
-        uint32_t exec_id;
-        int errfd; /* read end of a close-on-exec pipe: empty at exec, else the failure */
-};
-
+/* Why a child could not run its command: written by the child into memory it shares with
+ * init, read once init has reaped it. No pipe per exec: init's fds stay 0, 1 and 2. */
 struct exec_failure {
         int32_t step;
         int32_t err;
 };
 
+#define MAX_CHILDREN 65536 /* execs running at once; the shared slots are mapped lazily */
+
+struct child {
+        pid_t pid;
+        uint32_t exec_id;
+        uint32_t slot; /* index in failures */
+};
+
 static struct child *children;
 static size_t n_children, cap_children;
+static struct exec_failure *failures; /* MAX_CHILDREN slots, MAP_SHARED */
+static uint32_t *free_slots;          /* slots given back; next_slot counts the never used */
+static size_t n_free_slots, next_slot;
 static char *msgbuf;
+static volatile sig_atomic_t got_sigchld;
 
 static void report_exit(uint32_t exec_id, int status, int err, uint32_t step)
 {
@@ -48,76 +58,149 @@ static void report_exit(uint32_t exec_id, int status, int err, uint32_t step)
 }
 
 /* In the forked child: report why the command cannot run, as a shell would, and exit. */
-static _Noreturn void child_fail(int errfd, const char *what, int step, int err, int code)
+static _Noreturn void child_fail(struct exec_failure *slot, const char *what, int step, int err,
+                                 int code)
 {
-        struct exec_failure f = {step, err};
-        (void)!write(errfd, &f, sizeof(f));
+        *slot = (struct exec_failure){step, err};
         dprintf(STDERR_FILENO, "sandboxd: %s: %s\n", what, strerror(err));
         _exit(code);
 }
 
-static _Noreturn void child_exec(struct init_exec *e, const int fds[3], int errfd)
+struct account {
+        uid_t uid;
+        gid_t gid;
+        char home[256];
+};
+
+/* The user of an exec: a name or a decimal uid, looked up in the sandbox's own /etc/passwd
+ * (a uid that is not there runs with gid = uid and home /). */
+static int find_account(const char *user, struct account *ret)
+{
+        bool numeric = strspn(user, "0123456789") == strlen(user);
+        unsigned long want = numeric ? strtoul(user, NULL, 10) : 0;
+        _cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
+        char line[1024];
+        while (f && fgets(line, sizeof(line), f)) {
+                char *field[7], *p = line;
+                int n = 0;
+                for (; n < 7 && (field[n] = strsep(&p, ":\n")); n++)
+                        ;
+                if (n < 7 || (numeric ? strtoul(field[2], NULL, 10) != want
+                                      : strcmp(field[0], user) != 0))
+                        continue;
+                *ret = (struct account){(uid_t)strtoul(field[2], NULL, 10),
+                                        (gid_t)strtoul(field[3], NULL, 10), ""};
+                snprintf(ret->home, sizeof(ret->home), "%s", field[5][0] ? field[5] : "/");
+                return 0;
+        }
+        if (!numeric)
+                return -ENOENT;
+        *ret = (struct account){(uid_t)want, (gid_t)want, "/"};
+        return 0;
+}
+
+static void become(const struct account *a, struct exec_failure *slot)
+{
+        if (a->uid == 0 && a->gid == 0)
+                return;
+        if (setgroups(1, &a->gid) < 0 || setresgid(a->gid, a->gid, a->gid) < 0 ||
+            setresuid(a->uid, a->uid, a->uid) < 0)
+                child_fail(slot, "switch user", INIT_STEP_SETUP, errno, 126);
+}
+
+static _Noreturn void child_exec(struct init_exec *e, const int fds[3],
+                                 struct exec_failure *slot)
 {
         sigset_t none;
         sigemptyset(&none);
+        signal(SIGCHLD, SIG_DFL);
         sigprocmask(SIG_SETMASK, &none, NULL);
         /* A process group of its own, so that a timeout or disconnect kills its children. */
         setsid();
+        /* The OOM killer takes what init runs before init, whose death would end the
+         * sandbox. Raising the score needs no privilege (lowering would). */
+        int oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+        if (oom < 0 || write(oom, "500", 3) != 3)
+                child_fail(slot, "oom_score_adj", INIT_STEP_SETUP, errno, 126);
+        close(oom);
         for (int i = 0; i < 3; i++)
                 if (dup2(fds[i], i) < 0)
-                        child_fail(errfd, "stdio", INIT_STEP_SETUP, errno, 126);
+                        child_fail(slot, "stdio", INIT_STEP_SETUP, errno, 126);
         /* Nothing of init's reaches the command (runc CVE-2024-21626). */
         if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-                child_fail(errfd, "close_range", INIT_STEP_SETUP, errno, 126);
-        if (chdir(e->cwd) < 0)
-                child_fail(errfd, e->cwd, INIT_STEP_CWD, errno, 126);
+                child_fail(slot, "close_range", INIT_STEP_SETUP, errno, 126);
+        struct account acct = {0, 0, "/root"};
+        if (e->user[0] && find_account(e->user, &acct) < 0)
+                child_fail(slot, e->user, INIT_STEP_USER, ENOENT, 126);
+        become(&acct, slot);
+        /* The default is the user's home, or / when it has none here (nobody's). */
+        const char *cwd = e->cwd[0] ? e->cwd : acct.home;
+        if (chdir(cwd) < 0 && (e->cwd[0] || chdir("/") < 0))
+                child_fail(slot, cwd, INIT_STEP_CWD, errno, 126);
         extern char **environ;
         environ = (char **)e->env;
+        if (!getenv("HOME"))
+                setenv("HOME", acct.home, 1);
         execvp(e->argv[0], (char *const *)e->argv);
-        child_fail(errfd, e->argv[0], INIT_STEP_EXEC, errno, errno == ENOENT ? 127 : 126);
+        child_fail(slot, e->argv[0], INIT_STEP_EXEC, errno, errno == ENOENT ? 127 : 126);
 }
 
-static int track_child(pid_t pid, uint32_t exec_id, int errfd)
+static int take_slot(uint32_t *ret)
 {
-        if (n_children == cap_children) {
-                size_t cap = cap_children ? cap_children * 2 : 16;
-                struct child *c = realloc(children, cap * sizeof(*c));
-                if (!c)
-                        return -ENOMEM;
+        if (n_free_slots > 0)
+                *ret = free_slots[--n_free_slots];
+        else if (next_slot < MAX_CHILDREN)
+                *ret = (uint32_t)next_slot++;
+        else
+                return -EAGAIN;
+        failures[*ret] = (struct exec_failure){INIT_STEP_NONE, 0};
+        return 0;
+}
+
+/* Grows the table of children so that one more fits (and its slot can be given back). */
+static int make_room(void)
+{
+        if (n_children < cap_children)
+                return 0;
+        size_t cap = cap_children ? cap_children * 2 : 16;
+        struct child *c = realloc(children, cap * sizeof(*c));
+        uint32_t *f = c ? realloc(free_slots, cap * sizeof(*f)) : NULL;
+        if (c)
                 children = c;
-                cap_children = cap;
-        }
-        children[n_children++] = (struct child){pid, exec_id, errfd};
+        if (!f)
+                return -ENOMEM;
+        free_slots = f;
+        cap_children = cap;
         return 0;
 }
 
 static void start_exec(uint32_t exec_id, char *payload, size_t len, int fds[3])
 {
         struct init_exec e;
+        uint32_t slot;
         if (initproto_unpack_exec(payload, len, &e) < 0) {
                 report_exit(exec_id, -1, EBADMSG, INIT_STEP_SETUP);
                 return;
         }
-        int errpipe[2];
-        if (pipe2(errpipe, O_CLOEXEC) < 0) {
-                report_exit(exec_id, -1, errno, INIT_STEP_FORK);
+        int r = make_room();
+        if (r >= 0)
+                r = take_slot(&slot);
+        if (r < 0) {
                 initproto_exec_done(&e);
+                report_exit(exec_id, -1, -r, INIT_STEP_FORK);
                 return;
         }
         pid_t pid = fork();
-        if (pid == 0) {
-                close(errpipe[0]);
-                child_exec(&e, fds, errpipe[1]);
-        }
+        if (pid == 0)
+                child_exec(&e, fds, &failures[slot]);
         int err = errno;
-        close(errpipe[1]);
         initproto_exec_done(&e);
-        if (pid < 0 || track_child(pid, exec_id, errpipe[0]) < 0) {
-                if (pid > 0)
-                        kill(pid, SIGKILL); /* reaped as an orphan */
-                close(errpipe[0]);
-                report_exit(exec_id, -1, pid < 0 ? err : ENOMEM, INIT_STEP_FORK);
+        if (pid < 0) {
+                free_slots[n_free_slots++] = slot;
+                report_exit(exec_id, -1, err, INIT_STEP_FORK);
+                return;
         }
+        children[n_children++] = (struct child){pid, exec_id, slot};
 }
 
 static void signal_exec(uint32_t exec_id, int sig)
@@ -156,19 +239,15 @@ static void reaped(size_t i, int status)
 {
         struct child c = children[i];
         children[i] = children[--n_children];
-        struct exec_failure f = {INIT_STEP_NONE, 0};
-        /* The child wrote its failure before it exited, or nothing (exec closed the pipe). */
-        if (read(c.errfd, &f, sizeof(f)) != sizeof(f))
-                f = (struct exec_failure){INIT_STEP_NONE, 0};
-        close(c.errfd);
+        /* The child wrote its failure before it exited, or nothing if its command ran. */
+        struct exec_failure f = failures[c.slot];
+        free_slots[n_free_slots++] = c.slot;
         report_exit(c.exec_id, status, f.err, (uint32_t)f.step);
 }
 
-static void reap_all(int sigfd)
+static void reap_all(void)
 {
-        struct signalfd_siginfo si;
-        while (read(sigfd, &si, sizeof(si)) == sizeof(si))
-                ;
+        got_sigchld = 0;
         for (;;) {
                 int status;
                 pid_t pid = waitpid(-1, &status, WNOHANG);
@@ -182,18 +261,37 @@ static void reap_all(int sigfd)
         }
 }
 
+static void on_sigchld(int sig)
+{
+        (void)sig;
+        got_sigchld = 1;
+}
+
+/* SIGCHLD is blocked except inside ppoll(), which it interrupts: no signalfd needed. */
+static int setup_signals(sigset_t *ret_wait_mask)
+{
+        sigset_t all;
+        sigfillset(&all);
+        if (sigprocmask(SIG_SETMASK, &all, NULL) < 0)
+                return -1;
+        struct sigaction sa = {.sa_handler = on_sigchld, .sa_flags = SA_NOCLDSTOP};
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(SIGCHLD, &sa, NULL) < 0)
+                return -1;
+        sigfillset(ret_wait_mask);
+        sigdelset(ret_wait_mask, SIGCHLD);
+        return 0;
+}
+
 int main(void)
 {
         /* Not dumpable: the sandbox's processes may not ptrace us or open /proc/1/mem. */
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-        sigset_t mask;
-        sigfillset(&mask);
-        sigprocmask(SIG_SETMASK, &mask, NULL);
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGCHLD);
-        int sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        sigset_t wait_mask;
         msgbuf = malloc(INIT_MSG_MAX);
-        if (sigfd < 0 || !msgbuf) {
+        failures = mmap(NULL, MAX_CHILDREN * sizeof(*failures), PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (setup_signals(&wait_mask) < 0 || !msgbuf || failures == MAP_FAILED) {
                 int err = errno ? errno : ENOMEM;
                 initproto_send(INIT_CTL_FD, INIT_MSG_ERROR, 0, err, 0, "init", 4);
                 return 1;
@@ -201,18 +299,16 @@ int main(void)
         if (initproto_send(INIT_CTL_FD, INIT_MSG_READY, 0, 0, 0, NULL, 0) < 0)
                 return 1;
 
-        struct pollfd pfd[2] = {{INIT_CTL_FD, POLLIN, 0}, {sigfd, POLLIN, 0}};
+        struct pollfd pfd = {INIT_CTL_FD, POLLIN, 0};
         for (;;) {
-                if (poll(pfd, 2, -1) < 0) {
-                        if (errno == EINTR)
-                                continue;
+                int n = ppoll(&pfd, 1, NULL, &wait_mask);
+                if (n < 0 && errno != EINTR)
                         return 1;
-                }
-                if (pfd[1].revents)
-                        reap_all(sigfd);
+                if (got_sigchld)
+                        reap_all();
                 /* Without the daemon nobody can use this sandbox: end it (all of it dies
                  * with pid 1). */
-                if (pfd[0].revents && handle_ctl() < 0)
+                if (n > 0 && pfd.revents && handle_ctl() < 0)
                         return 0;
         }
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -35,6 +36,8 @@ static pid_t spawn_daemon(const struct harness *h)
         snprintf(state, sizeof(state), "%s/state", h->dir);
         pid_t pid = fork();
         if (pid == 0) {
+                /* A test that dies takes its daemon (and so its sandboxes) with it. */
+                prctl(PR_SET_PDEATHSIG, SIGTERM);
                 const char *level = getenv("SANDBOXD_TEST_LOG_LEVEL");
                 execl(SANDBOXD_BIN_DIR "/sandboxd", "sandboxd", "--socket", h->socket_path,
                       "--state-dir", state, "--config", config, "--log-level",

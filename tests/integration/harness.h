@@ -8,10 +8,10 @@
 #include <sandboxd/client.h>
 
 struct harness {
-        char dir[64];          /* temporary directory: socket, state, config */
+        char dir[64]; /* temporary directory: socket, state, config */
         char socket_path[128];
         char cgroup_parent[64];
-        pid_t pid;             /* the daemon */
+        pid_t pid; /* the daemon */
         sandboxd_client *client;
 };
 

@@ -91,7 +91,8 @@ static void test_protocol_errors(void **state)
         expect_error(fd, "{\"id\":1,\"method\":\"system.info\"}", -32600, NULL);
         expect_error(fd, "{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"system.info\"}", -32600, NULL);
         expect_error(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":7}", -32600, NULL);
-        expect_error(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"sandbox.list\",\"params\":[1]}",
+        expect_error(fd,
+                     "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"sandbox.list\",\"params\":[1]}",
                      -32600, NULL);
         expect_error(fd, REQ("no.such.method", "{}"), -32601, NULL);
         /* The connection is still good after all that. */
@@ -128,14 +129,15 @@ static void test_param_errors(void **state)
         expect_error(fd, REQ("sandbox.list", "{\"order\":\"up\"}"), -32602, "order");
         expect_error(fd, REQ("sandbox.list", "{\"since\":100,\"until\":50}"), -32602, "since");
         expect_error(fd, REQ("sandbox.list", "{\"since\":\"yesterday\"}"), -32602, "since");
-        expect_error(fd, REQ("sandbox.list", "{\"min_exec_count\":5,\"max_exec_count\":2}"),
-                     -32602, "min_exec_count");
+        expect_error(fd, REQ("sandbox.list", "{\"min_exec_count\":5,\"max_exec_count\":2}"), -32602,
+                     "min_exec_count");
         expect_error(fd, REQ("sandbox.list", "{\"cursor\":\"garbage!!\"}"), -32602, "cursor");
         expect_error(fd, REQ("sandbox.list", "{\"metadata_equals\":{\"a\":1}}"), -32602,
                      "metadata_equals");
 
         /* A cursor made for other filters, or tampered with. */
-        char *page = raw_roundtrip(fd, REQ("sandbox.list", "{\"limit\":1,\"state\":[\"running\"]}"));
+        char *page =
+            raw_roundtrip(fd, REQ("sandbox.list", "{\"limit\":1,\"state\":[\"running\"]}"));
         sandboxd_create_opts o = sandboxd_create_opts_default();
         sandboxd_sandbox *extra = NULL;
         assert_int_equal(sandboxd_create(H.client, &o, &extra, NULL), 0);
@@ -147,14 +149,18 @@ static void test_param_errors(void **state)
         const char *c = json_object_get_string(cur);
         assert_non_null(c);
         char req[512];
-        snprintf(req, sizeof(req), REQ("sandbox.list", "{\"limit\":1,\"order\":\"asc\",\"cursor\":\"%s\"}"), c);
+        snprintf(req, sizeof(req),
+                 REQ("sandbox.list", "{\"limit\":1,\"order\":\"asc\",\"cursor\":\"%s\"}"), c);
         expect_error(fd, req, -32602, "cursor");
-        snprintf(req, sizeof(req), REQ("sandbox.list", "{\"limit\":1,\"template_id\":\"host\",\"cursor\":\"%s\"}"), c);
+        snprintf(req, sizeof(req),
+                 REQ("sandbox.list", "{\"limit\":1,\"template_id\":\"host\",\"cursor\":\"%s\"}"),
+                 c);
         expect_error(fd, req, -32602, "cursor");
         char tampered[256];
         snprintf(tampered, sizeof(tampered), "%s", c);
         tampered[3] = tampered[3] == 'A' ? 'B' : 'A';
-        snprintf(req, sizeof(req), REQ("sandbox.list", "{\"limit\":1,\"cursor\":\"%s\"}"), tampered);
+        snprintf(req, sizeof(req), REQ("sandbox.list", "{\"limit\":1,\"cursor\":\"%s\"}"),
+                 tampered);
         expect_error(fd, req, -32602, "cursor");
         json_object_put(po);
         free(page);
@@ -169,7 +175,8 @@ static void test_param_errors(void **state)
         expect_error(fd, REQ("sandbox.create", "{\"pids_max\":7}"), -32602, "pids_max");
         expect_error(fd, REQ("sandbox.create", "{\"cpu_count\":0}"), -32602, "cpu_count");
         expect_error(fd, REQ("sandbox.create", "{\"disk_mb\":0}"), -32602, "disk_mb");
-        expect_error(fd, REQ("sandbox.create", "{\"template_id\":\"nope\"}"), -32602, "template_id");
+        expect_error(fd, REQ("sandbox.create", "{\"template_id\":\"nope\"}"), -32602,
+                     "template_id");
         expect_error(fd, REQ("sandbox.create", "{\"surprise\":true}"), -32602, "surprise");
         expect_error(fd, REQ("sandbox.create", "{\"env\":{\"A=B\":\"x\"}}"), -32602, "env");
         expect_error(fd, REQ("sandbox.create", "{\"metadata\":[]}"), -32602, "metadata");
@@ -229,8 +236,10 @@ static void test_sandbox_errors(void **state)
                      NULL);
         expect_error(fd, REQ("sandbox.kill", "{\"sandbox_id\":\"aaaaaaaaaaaaaaaaaaaa\"}"), -32001,
                      NULL);
-        expect_error(fd, REQ("sandbox.exec", "{\"sandbox_id\":\"aaaaaaaaaaaaaaaaaaaa\",\"argv\":[\"true\"]}"),
-                     -32001, NULL);
+        expect_error(
+            fd,
+            REQ("sandbox.exec", "{\"sandbox_id\":\"aaaaaaaaaaaaaaaaaaaa\",\"argv\":[\"true\"]}"),
+            -32001, NULL);
         char *s;
         s = with_id(REQ("sandbox.exec", "{\"sandbox_id\":\"%s\"}"));
         expect_error(fd, s, -32602, "argv");
@@ -241,17 +250,29 @@ static void test_sandbox_errors(void **state)
         s = with_id(REQ("sandbox.exec", "{\"sandbox_id\":\"%s\",\"argv\":[\"a\",1]}"));
         expect_error(fd, s, -32602, "argv");
         free(s);
-        s = with_id(REQ("sandbox.exec", "{\"sandbox_id\":\"%s\",\"argv\":[\"true\"],\"cwd\":\"rel\"}"));
+        s = with_id(
+            REQ("sandbox.exec", "{\"sandbox_id\":\"%s\",\"argv\":[\"true\"],\"cwd\":\"rel\"}"));
         expect_error(fd, s, -32602, "cwd");
         free(s);
-        s = with_id(REQ("sandbox.exec", "{\"sandbox_id\":\"%s\",\"argv\":[\"true\"],\"timeout\":-1}"));
+        s = with_id(
+            REQ("sandbox.exec", "{\"sandbox_id\":\"%s\",\"argv\":[\"true\"],\"timeout\":-0.5}"));
         expect_error(fd, s, -32602, "timeout");
         free(s);
-        s = with_id(REQ("sandbox.exec", "{\"sandbox_id\":\"%s\",\"argv\":[\"true\"],\"encoding\":\"hex\"}"));
+        s = with_id(REQ("sandbox.exec",
+                        "{\"sandbox_id\":\"%s\",\"argv\":[\"true\"],\"encoding\":\"hex\"}"));
         expect_error(fd, s, -32602, "encoding");
         free(s);
         s = with_id(REQ("sandbox.exec", "{\"sandbox_id\":\"%s\",\"argv\":[\"true\"],\"what\":1}"));
         expect_error(fd, s, -32602, "what");
+        free(s);
+        s = with_id(
+            REQ("sandbox.exec", "{\"sandbox_id\":\"%s\",\"argv\":[\"true\"],\"user\":\"a:b\"}"));
+        expect_error(fd, s, -32602, "user");
+        free(s);
+        /* Found only inside the sandbox: an error answered later, not counted as an exec. */
+        s = with_id(REQ("sandbox.exec",
+                        "{\"sandbox_id\":\"%s\",\"argv\":[\"true\"],\"user\":\"nosuchuser\"}"));
+        expect_error(fd, s, -32602, "user");
         free(s);
         s = with_id(REQ("sandbox.set_timeout", "{\"sandbox_id\":\"%s\"}"));
         expect_error(fd, s, -32602, "timeout");
@@ -272,10 +293,13 @@ static void test_no_leak_after_10000(void **state)
         int fds_before = harness_fd_count(&H);
         long rss_before = harness_rss_kb(&H);
         static const char *const bad[] = {
-                "not json", "[]", REQ("nope", "{}"), REQ("sandbox.list", "{\"limit\":0}"),
-                REQ("sandbox.list", "{\"cursor\":\"AAAA\"}"),
-                REQ("sandbox.get", "{\"sandbox_id\":\"aaaaaaaaaaaaaaaaaaaa\"}"),
-                REQ("sandbox.create", "{\"metadata\":{\"k\":1}}"),
+            "not json",
+            "[]",
+            REQ("nope", "{}"),
+            REQ("sandbox.list", "{\"limit\":0}"),
+            REQ("sandbox.list", "{\"cursor\":\"AAAA\"}"),
+            REQ("sandbox.get", "{\"sandbox_id\":\"aaaaaaaaaaaaaaaaaaaa\"}"),
+            REQ("sandbox.create", "{\"metadata\":{\"k\":1}}"),
         };
         for (int i = 0; i < 10000; i++) {
                 char *r = raw_roundtrip(fd, bad[i % 7]);
@@ -306,12 +330,9 @@ static void test_no_leak_after_10000(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_protocol_errors),
-                cmocka_unit_test(test_over_long_line),
-                cmocka_unit_test(test_param_errors),
-                cmocka_unit_test(test_metadata_bounds),
-                cmocka_unit_test(test_sandbox_errors),
-                cmocka_unit_test(test_no_leak_after_10000),
+            cmocka_unit_test(test_protocol_errors), cmocka_unit_test(test_over_long_line),
+            cmocka_unit_test(test_param_errors),    cmocka_unit_test(test_metadata_bounds),
+            cmocka_unit_test(test_sandbox_errors),  cmocka_unit_test(test_no_leak_after_10000),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -53,7 +53,8 @@ static void kill_sandbox(const char *id)
 /* Runs argv (NULL-terminated) and returns the result. */
 static sandboxd_exec_result *run(const char *id, const char *const *argv, const char *stdin_data)
 {
-        sandboxd_exec_opts o = {.argv = argv, .stdin_data = stdin_data,
+        sandboxd_exec_opts o = {.argv = argv,
+                                .stdin_data = stdin_data,
                                 .stdin_len = stdin_data ? strlen(stdin_data) : 0};
         sandboxd_exec_result *res = NULL;
         sandboxd_error err;
@@ -187,8 +188,12 @@ static void test_exec_io(void **state)
 
         sandboxd_kv xenv[] = {{"BOTH", "exec"}};
         const char *argv[] = {"sh", "-c", "echo $FROM_SANDBOX $BOTH; pwd; cat", NULL};
-        sandboxd_exec_opts eo = {.argv = argv, .env = xenv, .n_env = 1, .cwd = "/tmp",
-                                 .stdin_data = "fed\n", .stdin_len = 4};
+        sandboxd_exec_opts eo = {.argv = argv,
+                                 .env = xenv,
+                                 .n_env = 1,
+                                 .cwd = "/tmp",
+                                 .stdin_data = "fed\n",
+                                 .stdin_len = 4};
         sandboxd_exec_result *r = NULL;
         assert_int_equal(sandboxd_exec(H.client, sb->sandbox_id, &eo, &r, NULL), 0);
         assert_string_equal(r->stdout_data, "a exec\n/tmp\nfed\n");
@@ -199,7 +204,10 @@ static void test_exec_io(void **state)
         eo = (sandboxd_exec_opts){.argv = bin};
         assert_int_equal(sandboxd_exec(H.client, sb->sandbox_id, &eo, &r, NULL), 0);
         assert_int_equal(r->stdout_len, 7);
-        assert_memory_equal(r->stdout_data, "a\xef\xbf\xbd" "b\0c", 7);
+        assert_memory_equal(r->stdout_data,
+                            "a\xef\xbf\xbd"
+                            "b\0c",
+                            7);
         sandboxd_exec_result_free(r);
         eo.base64 = true;
         assert_int_equal(sandboxd_exec(H.client, sb->sandbox_id, &eo, &r, NULL), 0);
@@ -320,7 +328,8 @@ static void test_disconnect_mid_exec(void **state)
                  sb->sandbox_id);
         assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
         usleep(200000);
-        sandboxd_exec_result *r = sh(sb->sandbox_id, "ps -e -o args= | grep -c '^sleep 77' || true");
+        sandboxd_exec_result *r =
+            sh(sb->sandbox_id, "ps -e -o args= | grep -c '^sleep 77' || true");
         assert_string_equal(r->stdout_data, "1\n");
         sandboxd_exec_result_free(r);
         close(fd);
@@ -342,11 +351,12 @@ static void test_pipelined_out_of_order(void **state)
         sandboxd_sandbox *sb = create(NULL, 0, 60);
         int fd = harness_raw(&H);
         char req[512];
-        snprintf(req, sizeof(req),
-                 "{\"jsonrpc\":\"2.0\",\"id\":\"slow\",\"method\":\"sandbox.exec\",\"params\":"
-                 "{\"sandbox_id\":\"%s\",\"argv\":[\"sleep\",\"0.5\"]}}\n"
-                 "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"sandbox.list\",\"params\":{\"limit\":1}}\n",
-                 sb->sandbox_id);
+        snprintf(
+            req, sizeof(req),
+            "{\"jsonrpc\":\"2.0\",\"id\":\"slow\",\"method\":\"sandbox.exec\",\"params\":"
+            "{\"sandbox_id\":\"%s\",\"argv\":[\"sleep\",\"0.5\"]}}\n"
+            "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"sandbox.list\",\"params\":{\"limit\":1}}\n",
+            sb->sandbox_id);
         assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
         char *first = raw_read_line(fd), *second = raw_read_line(fd);
         assert_non_null(first);
@@ -399,17 +409,17 @@ static void test_system_and_templates(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_create_get_kill),
-                cmocka_unit_test(test_exec_basics),
-                cmocka_unit_test(test_exec_namespaces),
-                cmocka_unit_test(test_exec_io),
-                cmocka_unit_test(test_exec_signal_timeout_truncate),
-                cmocka_unit_test(test_timeout_expiry),
-                cmocka_unit_test(test_set_timeout),
-                cmocka_unit_test(test_init_killed_from_host),
-                cmocka_unit_test(test_disconnect_mid_exec),
-                cmocka_unit_test(test_pipelined_out_of_order),
-                cmocka_unit_test(test_system_and_templates),
+            cmocka_unit_test(test_create_get_kill),
+            cmocka_unit_test(test_exec_basics),
+            cmocka_unit_test(test_exec_namespaces),
+            cmocka_unit_test(test_exec_io),
+            cmocka_unit_test(test_exec_signal_timeout_truncate),
+            cmocka_unit_test(test_timeout_expiry),
+            cmocka_unit_test(test_set_timeout),
+            cmocka_unit_test(test_init_killed_from_host),
+            cmocka_unit_test(test_disconnect_mid_exec),
+            cmocka_unit_test(test_pipelined_out_of_order),
+            cmocka_unit_test(test_system_and_templates),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

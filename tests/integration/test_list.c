@@ -300,9 +300,9 @@ static void test_walk_asc(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_filters),
-                cmocka_unit_test(test_walk_desc),
-                cmocka_unit_test(test_walk_asc),
+            cmocka_unit_test(test_filters),
+            cmocka_unit_test(test_walk_desc),
+            cmocka_unit_test(test_walk_asc),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -356,7 +356,7 @@ static void test_v2_create(void **state)
         assert_string_equal(fake_read(f, "sandboxd/sb1/cpu.max"), "150000 100000");
         assert_string_equal(fake_read(f, "sandboxd/sb1/memory.max"), "268435456");
         assert_string_equal(fake_read(f, "sandboxd/sb1/memory.swap.max"), "0");
-        assert_string_equal(fake_read(f, "sandboxd/sb1/memory.oom.group"), "1");
+        assert_string_equal(fake_read(f, "sandboxd/sb1/memory.oom.group"), "0");
         assert_string_equal(fake_read(f, "sandboxd/sb1/pids.max"), "100");
         assert_true(same_file(cgroup_v2_fd(f->cg), f, "sandboxd/sb1"));
 
@@ -713,7 +713,8 @@ struct real {
 
 static int leftovers;
 
-/* A sandboxd-test-<pid> directory is left over if pid is this process or is gone. */
+/* Our own sandboxd-test-<pid> directory, wherever it is, is left over. Other runs' are theirs
+ * to report (tests of other processes may be running). */
 static int count_leftover(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
         const char *base = path + ftw->base;
@@ -722,7 +723,7 @@ static int count_leftover(const char *path, const struct stat *st, int type, str
         if (type != FTW_D || strncmp(base, TEST_PREFIX, strlen(TEST_PREFIX)) != 0)
                 return 0;
         pid = atoi(base + strlen(TEST_PREFIX));
-        if (pid == getpid() || pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH)) {
+        if (pid == getpid()) {
                 print_message("left over: %s\n", path);
                 leftovers++;
         }
@@ -898,7 +899,7 @@ static void check_real_limits(struct real *t, enum cgroup_mode mode)
         if (mode == CGROUP_MODE_V2) {
                 assert_string_equal(real_file(t, "", "cpu.max"), "50000 100000");
                 assert_string_equal(real_file(t, "", "memory.max"), "67108864");
-                assert_string_equal(real_file(t, "", "memory.oom.group"), "1");
+                assert_string_equal(real_file(t, "", "memory.oom.group"), "0");
                 assert_string_equal(real_file(t, "", "pids.max"), "32");
                 return;
         }

@@ -65,9 +65,9 @@ static void test_claim(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_take_release),
-                cmocka_unit_test(test_next_fit),
-                cmocka_unit_test(test_claim),
+            cmocka_unit_test(test_take_release),
+            cmocka_unit_test(test_next_fit),
+            cmocka_unit_test(test_claim),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
