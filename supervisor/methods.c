@@ -132,6 +132,35 @@ static int m_set_timeout(const struct call *call, json_object *params, json_obje
         return 0;
 }
 
+static int m_pause(const struct call *call, json_object *params, json_object **ret,
+                   struct rpc_error *err)
+{
+        int r;
+        struct sandbox *sb = target(call, params, only_id, &r, err);
+        if (!sb)
+                return r;
+        if ((r = sandbox_pause(sb, err)) < 0)
+                return r;
+        *ret = sbx_record_to_json(&sb->rec);
+        return 0;
+}
+
+static int m_resume(const struct call *call, json_object *params, json_object **ret,
+                    struct rpc_error *err)
+{
+        static const char *const known[] = {"sandbox_id", "timeout", NULL};
+        int r;
+        int64_t timeout = -1;
+        struct sandbox *sb = target(call, params, known, &r, err);
+        if (!sb)
+                return r;
+        if ((r = param_int(params, "timeout", 0, CONFIG_MAX_TIMEOUT_S, &timeout, err)) < 0 ||
+            (r = sandbox_resume(sb, timeout, err)) < 0)
+                return r;
+        *ret = sbx_record_to_json(&sb->rec);
+        return 0;
+}
+
 static int m_exec(const struct call *call, json_object *params, json_object **ret,
                   struct rpc_error *err)
 {
@@ -227,6 +256,8 @@ static const struct {
     {"sandbox.list", m_list},
     {"sandbox.kill", m_kill},
     {"sandbox.set_timeout", m_set_timeout},
+    {"sandbox.pause", m_pause},
+    {"sandbox.resume", m_resume},
     {"sandbox.exec", m_exec},
     {"system.info", m_system_info},
     {"template.list", m_template_list},

@@ -206,31 +206,83 @@ void sandbox_kill(struct sandbox *sb, struct reply *reply)
                 log_error_errno(negative_errno(), "sandbox %s: cannot kill its init", sb->rec.id);
         if (sb->cg)
                 (void)cgroup_kill(sb->cg);
+        /* A frozen task dies only once thawed. */
+        if (sb->rec.state == SBX_PAUSED && sb->cg)
+                (void)cgroup_freeze(sb->cg, false);
 }
 
-int sandbox_set_timeout(struct sandbox *sb, int64_t timeout_s, struct rpc_error *err)
+/* Arms the expiry timer to fire in `us` microseconds (0: never); end_at follows. */
+static int arm_timer(struct sandbox *sb, int64_t us)
 {
-        struct itimerspec its = {.it_value = {.tv_sec = timeout_s}};
-        if (timeout_s > 0 && sb->timer_fd < 0) {
+        if (us > 0 && sb->timer_fd < 0) {
                 sb->timer_fd = timerfd_create(CLOCK_BOOTTIME, TFD_CLOEXEC | TFD_NONBLOCK);
                 int r = sb->timer_fd < 0
                             ? negative_errno()
                             : loop_add(sb->d->loop, &sb->w_timer, sb->timer_fd, EPOLLIN, on_timer);
-                if (r < 0) {
-                        log_error_errno(r, "sandbox %s: cannot arm its timeout", sb->rec.id);
-                        return err ? rpc_error_set(err, RPC_INTERNAL, NULL, "timerfd: %s",
-                                                   strerror(-r))
-                                   : r;
-                }
+                if (r < 0)
+                        return r;
         }
-        if (sb->timer_fd >= 0 && timerfd_settime(sb->timer_fd, 0, &its, NULL) < 0) {
-                int r = negative_errno();
-                return err ? rpc_error_set(err, RPC_INTERNAL, NULL, "timerfd_settime: %s",
-                                           strerror(-r))
-                           : r;
-        }
-        sb->rec.end_us = timeout_s > 0 ? now_realtime_us() + timeout_s * 1000000 : -1;
+        struct itimerspec its = {.it_value = {us / 1000000, (us % 1000000) * 1000}};
+        if (sb->timer_fd >= 0 && timerfd_settime(sb->timer_fd, 0, &its, NULL) < 0)
+                return negative_errno();
+        sb->rec.end_us = us > 0 ? now_realtime_us() + us : -1;
         return 0;
+}
+
+static int timer_error(struct sandbox *sb, int r, struct rpc_error *err)
+{
+        log_error_errno(r, "sandbox %s: cannot arm its timeout", sb->rec.id);
+        return err ? rpc_error_set(err, RPC_INTERNAL, NULL, "timerfd: %s", strerror(-r)) : r;
+}
+
+int sandbox_set_timeout(struct sandbox *sb, int64_t timeout_s, struct rpc_error *err)
+{
+        /* Paused, the clock is stopped: the new timeout runs from resume. */
+        if (sb->rec.state == SBX_PAUSED) {
+                sb->paused_left_us = timeout_s > 0 ? timeout_s * 1000000 : -1;
+                return 0;
+        }
+        int r = arm_timer(sb, timeout_s * 1000000);
+        return r < 0 ? timer_error(sb, r, err) : 0;
+}
+
+static int freeze_error(struct sandbox *sb, int r, struct rpc_error *err)
+{
+        if (r == -EOPNOTSUPP)
+                return rpc_error_set(err, RPC_UNAVAILABLE, NULL, "this host has no cgroup freezer");
+        log_error_errno(r, "sandbox %s: cannot freeze or thaw it", sb->rec.id);
+        return rpc_error_set(err, RPC_INTERNAL, NULL, "cgroup freezer: %s", strerror(-r));
+}
+
+int sandbox_pause(struct sandbox *sb, struct rpc_error *err)
+{
+        if (sb->rec.state == SBX_PAUSED)
+                return rpc_error_set(err, RPC_CONFLICT, "sandbox_id", "sandbox %s is paused",
+                                     sb->rec.id);
+        int r = cgroup_freeze(sb->cg, true);
+        if (r < 0)
+                return freeze_error(sb, r, err);
+        int64_t left = sb->rec.end_us >= 0 ? sb->rec.end_us - now_realtime_us() : -1;
+        sb->paused_left_us = left < 0 ? -1 : left > 0 ? left : 1;
+        (void)arm_timer(sb, 0); /* disarming cannot fail */
+        sb->rec.state = SBX_PAUSED;
+        log_info("sandbox %s paused", sb->rec.id);
+        return 0;
+}
+
+int sandbox_resume(struct sandbox *sb, int64_t timeout_s, struct rpc_error *err)
+{
+        if (sb->rec.state == SBX_RUNNING)
+                return rpc_error_set(err, RPC_CONFLICT, "sandbox_id", "sandbox %s is running",
+                                     sb->rec.id);
+        int r = cgroup_freeze(sb->cg, false);
+        if (r < 0)
+                return freeze_error(sb, r, err);
+        sb->rec.state = SBX_RUNNING;
+        int64_t us = timeout_s >= 0 ? timeout_s * 1000000 : sb->paused_left_us;
+        r = arm_timer(sb, us > 0 ? us : 0);
+        log_info("sandbox %s resumed", sb->rec.id);
+        return r < 0 ? timer_error(sb, r, err) : 0;
 }
 
 struct sandbox *sandbox_lookup(const struct call *call, const char *id, struct rpc_error *err)

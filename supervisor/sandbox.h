@@ -30,8 +30,9 @@ struct sandbox {
         struct list_node kill_waiters; /* struct waiter */
         struct list_node execs;        /* struct exec_op */
         uint32_t next_exec_id;
-        int64_t timeout_s; /* the timeout asked at create, armed once live */
-        uint32_t uid_base; /* host id of root inside; valid when has_uids */
+        int64_t timeout_s;      /* the timeout asked at create, armed once live */
+        int64_t paused_left_us; /* while paused: the time left to run, -1 for none */
+        uint32_t uid_base;      /* host id of root inside; valid when has_uids */
         bool has_uids;
         char setup_error[160]; /* why init could not start, from its ERROR message */
         struct list_node node; /* in daemon.sandboxes */
@@ -58,6 +59,11 @@ void sandbox_kill(struct sandbox *sb, struct reply *reply);
 
 /* Sets end_at to now + timeout_s (0: none) and arms the timer. 0 or an RPC code. */
 int sandbox_set_timeout(struct sandbox *sb, int64_t timeout_s, struct rpc_error *err);
+
+/* Freezes every process of the sandbox and stops its timeout clock; conflict if paused. */
+int sandbox_pause(struct sandbox *sb, struct rpc_error *err);
+/* Thaws it; its timeout becomes timeout_s (0: none), or what was left when timeout_s < 0. */
+int sandbox_resume(struct sandbox *sb, int64_t timeout_s, struct rpc_error *err);
 
 /* Kills every sandbox and waits for each to be gone (daemon exit). */
 void sandbox_kill_all_sync(struct daemon *d);

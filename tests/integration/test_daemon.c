@@ -383,6 +383,79 @@ static void test_pipelined_out_of_order(void **state)
         sandboxd_sandbox_free(sb);
 }
 
+static double now_s(void)
+{
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void test_pause_resume(void **state)
+{
+        sandboxd_sandbox *sb = create(NULL, 0, 2), *up = NULL;
+        /* A clock in the background: it writes a tick every 50 ms. */
+        sandboxd_exec_result *r =
+            sh(sb->sandbox_id, "(while :; do date +%s.%N >> /tmp/ticks; sleep 0.05; done) "
+                               ">/dev/null 2>&1 &");
+        assert_int_equal(r->exit_code, 0);
+        sandboxd_exec_result_free(r);
+        usleep(200000);
+
+        sandboxd_error err;
+        assert_int_equal(sandboxd_pause(H.client, sb->sandbox_id, &up, &err), 0);
+        assert_int_equal(up->state, SANDBOXD_STATE_PAUSED);
+        assert_null(up->end_at); /* the clock is stopped */
+        sandboxd_sandbox_free(up);
+        assert_int_equal(sandboxd_pause(H.client, sb->sandbox_id, &up, &err), -EREMOTEIO);
+        assert_int_equal(err.code, -32003);
+        const char *t[] = {"true", NULL};
+        sandboxd_exec_opts eo = {.argv = t};
+        assert_int_equal(sandboxd_exec(H.client, sb->sandbox_id, &eo, &r, &err), -EREMOTEIO);
+        assert_int_equal(err.code, -32003);
+        sandboxd_list_opts lo = sandboxd_list_opts_default();
+        lo.state_mask = SANDBOXD_STATE_PAUSED;
+        sandboxd_page *page = NULL;
+        assert_int_equal(sandboxd_list(H.client, &lo, &page, NULL), 0);
+        assert_int_equal(page->count, 1);
+        sandboxd_page_free(page);
+
+        /* Longer than its 2 s timeout: paused, it does not expire. */
+        double paused_at = now_s();
+        sleep(3);
+        assert_int_equal(sandboxd_resume(H.client, sb->sandbox_id, -1, &up, &err), 0);
+        double resumed_at = now_s();
+        assert_int_equal(up->state, SANDBOXD_STATE_RUNNING);
+        assert_non_null(up->end_at);
+        sandboxd_sandbox_free(up);
+        assert_int_equal(sandboxd_resume(H.client, sb->sandbox_id, -1, &up, &err), -EREMOTEIO);
+        assert_int_equal(err.code, -32003);
+
+        /* Frozen means no tick: the largest gap spans the pause. */
+        usleep(200000);
+        r = sh(sb->sandbox_id, "awk 'NR > 1 && $1 - p > g { g = $1 - p } { p = $1 } END "
+                               "{ printf \"%.2f\", g }' /tmp/ticks");
+        double gap = atof(r->stdout_data);
+        sandboxd_exec_result_free(r);
+        assert_true(gap > (resumed_at - paused_at) - 0.3);
+
+        /* The rest of its timeout runs from resume: gone within about 2 s. */
+        for (int i = 0; i < 40 && sandboxd_get(H.client, sb->sandbox_id, &up, &err) == 0; i++) {
+                sandboxd_sandbox_free(up);
+                usleep(100000);
+        }
+        assert_int_equal(err.code, -32001);
+        sandboxd_sandbox_free(sb);
+
+        /* A paused sandbox can be killed. */
+        sb = create(NULL, 0, 60);
+        assert_int_equal(sandboxd_pause(H.client, sb->sandbox_id, &up, NULL), 0);
+        sandboxd_sandbox_free(up);
+        kill_sandbox(sb->sandbox_id);
+        assert_false(process_exists(sb->pid));
+        assert_false(harness_cgroup_exists(&H, sb->sandbox_id));
+        sandboxd_sandbox_free(sb);
+}
+
 static void test_system_and_templates(void **state)
 {
         char *json = NULL;
@@ -419,6 +492,7 @@ int main(void)
             cmocka_unit_test(test_init_killed_from_host),
             cmocka_unit_test(test_disconnect_mid_exec),
             cmocka_unit_test(test_pipelined_out_of_order),
+            cmocka_unit_test(test_pause_resume),
             cmocka_unit_test(test_system_and_templates),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
