@@ -1,6 +1,7 @@
 /* The curated /etc of the host template (docs/security.md): an allow-list, copied. A
  * copy rather than masks over the host's /etc: a secret added to the host later is not
  * shown by default. */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -192,4 +193,77 @@ int hostetc_build(const char *src, const char *dst)
                                 return r;
                 }
         return 0;
+}
+
+/* A resolver a sandbox can reach: IPv4 (sandboxes have no IPv6 route) and not on the host's
+ * loopback, which is not the sandbox's (a stub such as systemd-resolved's 127.0.0.53). */
+static bool resolver_reachable(const char *addr)
+{
+        struct in_addr a;
+        if (inet_pton(AF_INET, addr, &a) != 1)
+                return false;
+        uint32_t h = ntohl(a.s_addr);
+        return h != 0 && (h >> 24) != 127;
+}
+
+/* Copies in to out without the nameservers a sandbox cannot reach; the fallback ones when
+ * none is left. */
+static int resolv_filter(FILE *in, FILE *out, const char *const *fallback, size_t n_fallback)
+{
+        char line[1024], addr[64];
+        size_t kept = 0;
+        while (in && fgets(line, sizeof(line), in)) {
+                if (sscanf(line, " nameserver %63s", addr) == 1) {
+                        if (!resolver_reachable(addr))
+                                continue;
+                        kept++;
+                }
+                fputs(line, out);
+        }
+        if (in && ferror(in))
+                return -EIO;
+        for (size_t i = 0; kept == 0 && i < n_fallback; i++)
+                fprintf(out, "nameserver %s\n", fallback[i]);
+        return fflush(out) == 0 ? 0 : negative_errno();
+}
+
+int hostetc_resolv_conf(const char *src, const char *dst_dir, const char *const *fallback,
+                        size_t n_fallback)
+{
+        _cleanup_fclose_ FILE *in = fopen(src, "re");
+        if (!in && errno != ENOENT)
+                return negative_errno();
+        _cleanup_close_ int dir = open(dst_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0)
+                return negative_errno();
+        /* What hostetc_build copied may be a symlink (to a stub file under /run): replaced. */
+        if (unlinkat(dir, "resolv.conf", 0) < 0 && errno != ENOENT)
+                return negative_errno();
+        _cleanup_close_ int fd =
+            openat(dir, "resolv.conf", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return negative_errno();
+        _cleanup_fclose_ FILE *out = fdopen(fd, "we");
+        if (!out)
+                return negative_errno();
+        fd = -1; /* owned by out */
+        return resolv_filter(in, out, fallback, n_fallback);
+}
+
+int hostetc_prune(const char *state_dir, const char *keep)
+{
+        _cleanup_close_ int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return negative_errno();
+        _cleanup_closedir_ DIR *d = fdopendir(dfd);
+        if (!d)
+                return negative_errno();
+        dfd = -1;
+        const char *keep_name = strrchr(keep, '/') ? strrchr(keep, '/') + 1 : keep;
+        struct dirent *e;
+        int r = 0;
+        while ((e = readdir(d)))
+                if (strncmp(e->d_name, "host-etc", 8) == 0 && strcmp(e->d_name, keep_name) != 0)
+                        r = remove_tree(dirfd(d), e->d_name);
+        return r;
 }

@@ -2,6 +2,7 @@
  * a row of a table (name, parser, where it goes, bounds), so adding one is adding a row. */
 #include "supervisor/config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -258,6 +259,102 @@ static int parse_templates(const struct key_spec *k, json_object *v, void *base,
         return 0;
 }
 
+static bool only_chars(const char *s, const char *set)
+{
+        return s[strspn(s, set)] == '\0';
+}
+
+/* A name the kernel takes for a link (under IFNAMSIZ, no '/', ':' or space), and that is safe
+ * to quote in an nft rule. */
+static int parse_ifname(const struct key_spec *k, json_object *v, void *base, const char *path,
+                        char **err)
+{
+        const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+        if (strlen(s) < 1 || strlen(s) > 15 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0 ||
+            !only_chars(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"))
+                return config_error(err, "%s must be 1 to 15 of [A-Za-z0-9_.-]", path);
+        return take_string(v, path, (char **)((char *)base + k->offset), err);
+}
+
+/* An nft identifier: a letter, then letters, digits and '_'. */
+static int parse_nft_name(const struct key_spec *k, json_object *v, void *base, const char *path,
+                          char **err)
+{
+        const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+        if (strlen(s) < 1 || strlen(s) > 32 || !strchr("abcdefghijklmnopqrstuvwxyz", s[0] | 0x20) ||
+            !only_chars(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"))
+                return config_error(err, "%s must be a letter then up to 31 of [A-Za-z0-9_]", path);
+        return take_string(v, path, (char **)((char *)base + k->offset), err);
+}
+
+/* "a.b.c.d/n": an IPv4 network with n from k->min to k->max and no host bits set. */
+static int parse_subnet(const struct key_spec *k, json_object *v, void *base, const char *path,
+                        char **err)
+{
+        struct sbx_network *net = base;
+        const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+        char addr[INET_ADDRSTRLEN];
+        unsigned prefixlen;
+        int end = 0;
+        struct in_addr a;
+        if (sscanf(s, "%15[0-9.]/%2u%n", addr, &prefixlen, &end) != 2 || s[end] != '\0' ||
+            inet_pton(AF_INET, addr, &a) != 1 || prefixlen < k->min || prefixlen > k->max ||
+            (ntohl(a.s_addr) & (UINT32_MAX >> prefixlen)) != 0)
+                return config_error(err,
+                                    "%s must be an IPv4 network \"a.b.c.d/n\", n from %llu to "
+                                    "%llu, without host bits",
+                                    path, (unsigned long long)k->min, (unsigned long long)k->max);
+        net->subnet = ntohl(a.s_addr);
+        net->prefixlen = prefixlen;
+        return 0;
+}
+
+static void dns_clear(struct sbx_network *net)
+{
+        for (size_t i = 0; i < net->n_dns; i++)
+                free(net->dns[i]);
+        net->n_dns = 0;
+}
+
+/* From k->min to k->max IPv4 addresses: sandboxes have no IPv6 route. */
+static int parse_dns(const struct key_spec *k, json_object *v, void *base, const char *path,
+                     char **err)
+{
+        struct sbx_network *net = base;
+        size_t n = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
+        struct in_addr a;
+        if (n < k->min || n > k->max)
+                return config_error(err, "%s must be an array of %llu to %llu IPv4 addresses", path,
+                                    (unsigned long long)k->min, (unsigned long long)k->max);
+        dns_clear(net);
+        for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_array_get_idx(v, i);
+                if (!json_object_is_type(e, json_type_string) ||
+                    inet_pton(AF_INET, json_object_get_string(e), &a) != 1)
+                        return config_error(err, "%s[%zu] must be an IPv4 address", path, i);
+                net->dns[i] = strdup(json_object_get_string(e));
+                if (!net->dns[i])
+                        return -ENOMEM;
+                net->n_dns = i + 1;
+        }
+        return 0;
+}
+
+static const struct key_spec network_keys[] = {
+    {"bridge", parse_ifname, offsetof(struct sbx_network, bridge), 0, 0},
+    {"subnet", parse_subnet, 0, 16, 30}, /* a /30 still holds one sandbox */
+    {"dns", parse_dns, 0, 1, CONFIG_MAX_DNS},
+    {"nft_table", parse_nft_name, offsetof(struct sbx_network, nft_table), 0, 0},
+    {"linger", parse_u32, offsetof(struct sbx_network, linger_s), 0, 3600},
+};
+
+static int parse_network(const struct key_spec *k, json_object *v, void *base, const char *path,
+                         char **err)
+{
+        return apply_table(v, network_keys, ELEMENTSOF(network_keys), (char *)base + k->offset,
+                           path, err);
+}
+
 #define CFG(field) offsetof(struct sbx_config, field)
 
 static const struct key_spec config_keys[] = {
@@ -270,6 +367,7 @@ static const struct key_spec config_keys[] = {
     {"init_path", parse_abs_path, CFG(init_path), 0, 0},
     {"templates", parse_templates, 0, 0, 0},
     {"uid_pool", parse_uid_pool, CFG(uid_pool), 0, 0},
+    {"network", parse_network, CFG(network), 0, 0},
 };
 
 static int config_defaults(struct sbx_config *cfg)
@@ -283,8 +381,16 @@ static int config_defaults(struct sbx_config *cfg)
             .cgroup_parent = strdup("sandboxd"),
             .uid_pool = {.start = 1u << 30, .size = 65536, .count = 4096},
             .templates = calloc(1, sizeof(struct sbx_template)),
+            .network = {.bridge = strdup("sbx0"),
+                        .subnet = UINT32_C(10) << 24 | UINT32_C(200) << 16, /* 10.200.0.0/16 */
+                        .prefixlen = 16,
+                        .dns = {strdup("1.1.1.1")},
+                        .n_dns = 1,
+                        .nft_table = strdup("sandboxd"),
+                        .linger_s = 10},
         };
-        if (!cfg->cgroup_root || !cfg->cgroup_parent || !cfg->templates)
+        if (!cfg->cgroup_root || !cfg->cgroup_parent || !cfg->templates || !cfg->network.bridge ||
+            !cfg->network.dns[0] || !cfg->network.nft_table)
                 return -ENOMEM;
         cfg->n_templates = 1;
         cfg->templates[0].name = strdup("host");
@@ -416,6 +522,9 @@ void config_done(struct sbx_config *cfg)
                 free(cfg->templates[i].rootfs);
         }
         free(cfg->templates);
+        free(cfg->network.bridge);
+        free(cfg->network.nft_table);
+        dns_clear(&cfg->network);
         *cfg = (struct sbx_config){};
 }
 

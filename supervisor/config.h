@@ -20,6 +20,23 @@ struct sbx_uid_pool {
         uint64_t count; /* "count": 4096 */
 };
 
+#define CONFIG_MAX_DNS 3 /* resolv.conf's MAXNS */
+
+/* Internet access (docs/network.md): the bridge every networked sandbox's veth joins, the
+ * subnet their addresses come from (the bridge takes its first host address, the gateway),
+ * the resolvers given to sandboxes when the host's own is a loopback stub, and the daemon's
+ * nftables table. */
+struct sbx_network {
+        char *bridge;              /* "bridge": "sbx0" */
+        uint32_t subnet;           /* "subnet": "10.200.0.0/16": network address, host order */
+        unsigned prefixlen;        /*   from 16 to 30 */
+        char *dns[CONFIG_MAX_DNS]; /* "dns": ["1.1.1.1"]: IPv4 addresses */
+        size_t n_dns;
+        char *nft_table;   /* "nft_table": "sandboxd", an inet table */
+        uint32_t linger_s; /* "linger": 10: how long the bridge and table outlive their last
+                              sandbox, so that a create after a kill finds them ready */
+};
+
 struct sbx_config {
         uint32_t default_timeout_s;     /* "default_timeout": 300 */
         uint32_t max_sandboxes;         /* "max_sandboxes": 4096 */
@@ -32,6 +49,8 @@ struct sbx_config {
         struct sbx_uid_pool uid_pool;   /* "uid_pool": {"start", "size", "count"} */
         struct sbx_template *templates; /* "templates": {"name": {"rootfs": "/abs/path"}} */
         size_t n_templates;             /* templates[0] is always "host" */
+        struct sbx_network network;     /* "network": {"bridge", "subnet", "dns", "nft_table",
+                                           "linger"} */
 };
 
 /* Defaults, overlaid with the file at path when path is not NULL. Unknown keys, wrong types
