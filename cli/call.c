@@ -29,7 +29,7 @@ static const char *socket_path(const ctl *c)
         return env && *env ? env : SANDBOXD_DEFAULT_SOCKET;
 }
 
-static int ctl_connect(ctl *c)
+int ctl_connect(ctl *c)
 {
         sandboxd_error err = {0};
         int r;

@@ -1,209 +1,265 @@
-/* exec: run a command in a sandbox with captured output, replayed byte for byte. */
+/* exec: run a command in a sandbox with this process's stdio (stdio "fds"), or on a terminal of
+ * the sandbox (-t). SIGINT, SIGTERM and SIGHUP are forwarded; the exit status is the
+ * command's, or 128 + the signal that killed it.
+ *
+ * A descriptor of ours that is a terminal is never handed into the sandbox: a pipe stands in
+ * for it and its bytes are relayed here (the terminal's ioctls stay out of reach). */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "cli/ctl.h"
-#include "common/codec.h"
 
-#define STDIN_CHUNK (64 * 1024)
+/* Signals arrive through a pipe, so the loop below sees them among its descriptors. */
+static int signal_pipe[2] = {-1, -1};
 
-static const char B64_ALPHABET[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* The 6-bit value of c, or -1. */
-static int b64_value(char c)
+static void on_signal(int sig)
 {
-        const char *p = c ? strchr(B64_ALPHABET, c) : NULL;
-
-        return p ? (int)(p - B64_ALPHABET) : -1;
+        unsigned char b = (unsigned char)sig;
+        (void)!write(signal_pipe[1], &b, 1);
 }
 
-/* Standard base64 with padding (RFC 4648 §4), strict; codec.h only decodes base64url. */
-static int b64_decode(const char *text, unsigned char **ret, size_t *ret_len)
+static int catch_signals(void)
 {
-        size_t len = strlen(text), n = 0;
-        _cleanup_free_ unsigned char *out = NULL;
-
-        if (len % 4 != 0)
-                return -EINVAL;
-        out = malloc(len / 4 * 3 + 1);
-        if (!out)
-                return -ENOMEM;
-        for (size_t i = 0; i < len; i += 4) {
-                int v[4];
-                size_t pad = 0;
-
-                for (size_t k = 0; k < 4; k++) {
-                        bool last_quad = i + 4 == len;
-
-                        v[k] = b64_value(text[i + k]);
-                        if (v[k] < 0 && last_quad && k >= 2 && text[i + k] == '=' &&
-                            (k == 3 || text[i + 3] == '=')) {
-                                v[k] = 0;
-                                pad++;
-                        } else if (v[k] < 0)
-                                return -EINVAL;
-                }
-                out[n++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-                if (pad < 2)
-                        out[n++] = (unsigned char)(v[1] << 4 | v[2] >> 2);
-                if (pad < 1)
-                        out[n++] = (unsigned char)(v[2] << 6 | v[3]);
-        }
-        *ret_len = n;
-        *ret = TAKE_PTR(out);
+        static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH};
+        if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+                return negative_errno();
+        struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
+                sigaction(sigs[i], &sa, NULL);
         return 0;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
+/* A copy from one descriptor to another, done by this loop. */
+struct relay {
+        int from, to;
+        bool open;
+        bool close_to; /* `to` is a pipe of ours: closing it is the command's EOF */
+};
+
+static void relay_close(struct relay *r)
 {
-        const char *p = buf;
+        r->open = false;
+        if (r->close_to)
+                r->to = safe_close(r->to);
+}
 
-        while (len > 0) {
-                ssize_t k = write(fd, p, len);
-
+/* One read and its writes: >0 bytes moved, 0 at the end, -EAGAIN when nothing is there. */
+static ssize_t relay_once(struct relay *r)
+{
+        char buf[65536];
+        ssize_t n = read(r->from, buf, sizeof(buf));
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return -EAGAIN;
+        if (n <= 0) {
+                relay_close(r); /* EOF, or EIO from a terminal whose other end is gone */
+                return 0;
+        }
+        for (ssize_t off = 0; off < n;) {
+                ssize_t k = write(r->to, buf + off, n - off);
                 if (k < 0 && errno == EINTR)
                         continue;
-                if (k < 0)
-                        return negative_errno();
-                p += k;
-                len -= (size_t)k;
+                if (k < 0) {
+                        relay_close(r);
+                        return 0;
+                }
+                off += k;
         }
-        return 0;
+        return n;
 }
 
-/* All of stdin, which must be UTF-8 text: the request's stdin is a JSON string. */
-static int read_stdin(char **ret, size_t *ret_len)
-{
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0, size = 0;
+struct session {
+        sandboxd_exec_handle *h;
+        struct relay relays[3];
+        size_t n_relays;
+        int pty; /* the terminal's master with -t, else -1 */
+        sandboxd_exec_result *result;
+};
 
+static void resize(int pty)
+{
+        struct winsize ws;
+        if (pty >= 0 && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+                ioctl(pty, TIOCSWINSZ, &ws);
+}
+
+static void handle_signals(struct session *s)
+{
+        unsigned char sig;
+        while (read(signal_pipe[0], &sig, 1) == 1) {
+                if (sig == SIGWINCH)
+                        resize(s->pty);
+                else
+                        sandboxd_exec_signal(s->h, sig, NULL);
+        }
+}
+
+/* Relays until the exec ends, then what is left in the relays. */
+static int pump(ctl *c, struct session *s)
+{
         for (;;) {
-                ssize_t k;
-
-                if (size - len < STDIN_CHUNK) {
-                        char *bigger = realloc(buf, size + STDIN_CHUNK);
-
-                        if (!bigger)
-                                return ctl_error("out of memory reading stdin");
-                        buf = bigger;
-                        size += STDIN_CHUNK;
-                }
-                k = read(STDIN_FILENO, buf + len, size - len);
-                if (k < 0 && errno == EINTR)
+                struct pollfd p[5] = {{sandboxd_fd(c->client), POLLIN, 0},
+                                      {signal_pipe[0], POLLIN, 0}};
+                size_t n = 2;
+                for (size_t i = 0; i < s->n_relays; i++)
+                        p[n++] =
+                            (struct pollfd){s->relays[i].open ? s->relays[i].from : -1, POLLIN, 0};
+                if (poll(p, n, -1) < 0 && errno != EINTR)
+                        return ctl_error("poll: %s", strerror(errno));
+                if (p[1].revents)
+                        handle_signals(s);
+                for (size_t i = 0; i < s->n_relays; i++)
+                        if (p[2 + i].revents)
+                                relay_once(&s->relays[i]);
+                if (!p[0].revents)
                         continue;
-                if (k < 0)
-                        return ctl_error("cannot read stdin: %s", strerror(errno));
-                if (k == 0)
+                sandboxd_error err;
+                int r = sandboxd_exec_wait(s->h, 0, &s->result, &err);
+                if (r == 0)
                         break;
-                len += (size_t)k;
+                if (r != -ETIMEDOUT)
+                        return ctl_error("%s", err.message);
         }
-        if (!utf8_valid(buf, len))
-                return ctl_error("stdin is not valid UTF-8 text; exec -i sends text only");
-        *ret_len = len;
-        *ret = TAKE_PTR(buf);
+        /* The command is gone; what it wrote is still in the pipes (or the terminal). */
+        for (size_t i = 0; i < s->n_relays; i++) {
+                struct relay *r = &s->relays[i];
+                if (r->from == STDIN_FILENO)
+                        continue;
+                fcntl(r->from, F_SETFL, O_NONBLOCK);
+                while (r->open && relay_once(r) > 0)
+                        ;
+        }
         return CTL_OK;
 }
 
-static int add_stdin(ctl *c)
+/* The descriptor to hand in for our fd: itself, or a pipe end relayed from here when ours
+ * is a terminal. */
+static int stdio_for(struct session *s, int fd, bool input, int *ret_close)
 {
-        _cleanup_free_ char *data = NULL;
-        size_t len = 0;
-        int r;
-
-        r = read_stdin(&data, &len);
-        if (r != CTL_OK)
-                return r;
-        if (json_object_object_add(c->params, "stdin", json_object_new_string_len(data, (int)len)))
-                return ctl_error("out of memory");
-        return CTL_OK;
+        *ret_close = -1;
+        if (!isatty(fd))
+                return fd;
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -1;
+        s->relays[s->n_relays++] =
+            input ? (struct relay){fd, p[1], true, true} : (struct relay){p[0], fd, true, false};
+        *ret_close = input ? p[0] : p[1]; /* ours to close once it is handed in */
+        return input ? p[0] : p[1];
 }
 
-static int add_request(ctl *c)
-{
-        json_object *argv = json_object_new_array();
+static struct termios saved_termios;
+static bool termios_saved;
 
-        if (!argv || json_object_object_add(c->params, "argv", argv))
-                return ctl_error("out of memory");
-        for (int i = 0; i < c->n_tail; i++)
-                if (json_object_array_add(argv, json_object_new_string(c->tail[i])))
-                        return ctl_error("out of memory");
-        json_object_object_add(c->params, "stdio", json_object_new_string("capture"));
-        json_object_object_add(c->params, "encoding", json_object_new_string("base64"));
-        return c->flags & FLAG_STDIN ? add_stdin(c) : CTL_OK;
+static void restore_terminal(void)
+{
+        if (termios_saved)
+                tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_termios);
+        termios_saved = false;
 }
 
-/* Decodes result[key] and writes the bytes to fd. */
-static int replay(json_object *result, const char *key, int fd)
+static void raw_terminal(void)
 {
-        const char *text = json_get_str(result, key);
-        _cleanup_free_ unsigned char *bytes = NULL;
-        size_t len = 0;
-        int r;
+        if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_termios) < 0)
+                return;
+        termios_saved = true;
+        atexit(restore_terminal);
+        struct termios raw = saved_termios;
+        cfmakeraw(&raw);
+        tcsetattr(STDIN_FILENO, TCSADRAIN, &raw);
+}
 
-        if (!text)
-                return CTL_OK;
-        r = b64_decode(text, &bytes, &len);
+static int start(ctl *c, const char *id, const sandboxd_exec_opts *o, bool tty, struct session *s)
+{
+        int fds[3], to_close[3] = {-1, -1, -1};
+        _cleanup_close_ int null = -1;
+        if (!tty) {
+                int in = STDIN_FILENO;
+                if (!(c->flags & FLAG_STDIN) &&
+                    (in = null = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+                        return ctl_error("/dev/null: %s", strerror(errno));
+                fds[0] = stdio_for(s, in, true, &to_close[0]);
+                fds[1] = stdio_for(s, STDOUT_FILENO, false, &to_close[1]);
+                fds[2] = stdio_for(s, STDERR_FILENO, false, &to_close[2]);
+                if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0)
+                        return ctl_error("pipe: %s", strerror(errno));
+        }
+        sandboxd_error err;
+        int r = sandboxd_exec_start(c->client, id, o, tty ? NULL : fds, tty, &s->h, &s->pty, &err);
+        for (int i = 0; i < 3; i++)
+                safe_close(to_close[i]);
         if (r < 0)
-                return ctl_error("the daemon's %s is not base64", key);
-        r = write_all(fd, bytes, len);
-        if (r < 0)
-                return ctl_error("cannot write the command's %s: %s", key, strerror(-r));
+                return ctl_error("%s%s%s", err.message, err.field[0] ? " (field: " : "",
+                                 err.field[0] ? err.field : "");
+        if (tty) {
+                resize(s->pty);
+                raw_terminal();
+                s->relays[s->n_relays++] = (struct relay){STDIN_FILENO, s->pty, true, false};
+                s->relays[s->n_relays++] = (struct relay){s->pty, STDOUT_FILENO, true, false};
+        }
         return CTL_OK;
-}
-
-static bool get_flag(json_object *o, const char *key)
-{
-        json_object *v;
-
-        return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
-}
-
-static int get_int(json_object *o, const char *key, int fallback)
-{
-        json_object *v;
-
-        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-                return fallback;
-        return json_object_get_int(v);
 }
 
 /* The command's status as a shell gives it: its exit code, or 128 + the signal. */
-static int finish(json_object *result)
+static int status_of(const sandboxd_exec_result *r)
 {
-        int sig = get_int(result, "signal", 0);
-
-        if (replay(result, "stdout", STDOUT_FILENO) != CTL_OK ||
-            replay(result, "stderr", STDERR_FILENO) != CTL_OK)
-                return CTL_ERROR;
-        if (get_flag(result, "stdout_truncated"))
-                ctl_error("the command's stdout was cut at the daemon's limit");
-        if (get_flag(result, "stderr_truncated"))
-                ctl_error("the command's stderr was cut at the daemon's limit");
-        if (get_flag(result, "timed_out"))
+        if (r->timed_out)
                 ctl_error("the command timed out and was killed");
-        if (sig > 0)
-                return 128 + sig;
-        return get_int(result, "exit_code", CTL_ERROR) & 0xff;
+        return r->signal > 0 ? 128 + r->signal : r->exit_code & 0xff;
+}
+
+/* sandboxd_exec_opts from the JSON params the options built. */
+static int exec_opts(ctl *c, sandboxd_exec_opts *o, sandboxd_kv **ret_env)
+{
+        json_object *env = NULL, *v = NULL;
+        *o = (sandboxd_exec_opts){.argv = (const char *const *)c->tail,
+                                  .cwd = json_get_str(c->params, "cwd")};
+        if (json_object_object_get_ex(c->params, "timeout", &v))
+                o->timeout = json_object_get_double(v);
+        if (!json_object_object_get_ex(c->params, "env", &env))
+                return CTL_OK;
+        size_t n = json_object_object_length(env);
+        sandboxd_kv *kv = calloc(n ? n : 1, sizeof(*kv));
+        if (!kv)
+                return ctl_error("out of memory");
+        json_object_object_foreach(env, k, val) kv[o->n_env++] =
+            (sandboxd_kv){k, json_object_get_string(val)};
+        o->env = kv;
+        *ret_env = kv;
+        return CTL_OK;
 }
 
 static int run_exec(ctl *c, int argc, char **argv)
 {
-        _cleanup_(json_object_putp) json_object *result = NULL;
         char id[SANDBOX_ID_LEN + 1];
-        int r;
-
+        _cleanup_free_ sandboxd_kv *env = NULL;
+        sandboxd_exec_opts o;
+        struct session s = {.pty = -1};
         if (c->n_tail == 0)
                 return ctl_usage(c, "no command after '--'");
-        if (c->flags & FLAG_TTY)
-                return ctl_error("-t needs the fds stdio mode, not available yet");
-        r = ctl_resolve_id(c, argv[0], id);
+        int r = ctl_resolve_id(c, argv[0], id);
         if (r == CTL_OK)
-                r = add_request(c);
+                r = ctl_connect(c);
         if (r == CTL_OK)
-                r = ctl_call_id(c, "sandbox.exec", id, c->params, &result);
-        if (r != CTL_OK)
-                return r;
-        return finish(result);
+                r = exec_opts(c, &o, &env);
+        if (r == CTL_OK && catch_signals() < 0)
+                r = ctl_error("cannot catch signals: %s", strerror(errno));
+        if (r == CTL_OK)
+                r = start(c, id, &o, c->flags & FLAG_TTY, &s);
+        if (r == CTL_OK)
+                r = pump(c, &s);
+        restore_terminal();
+        safe_close(s.pty);
+        sandboxd_exec_handle_free(s.h);
+        if (r == CTL_OK)
+                r = status_of(s.result);
+        sandboxd_exec_result_free(s.result);
+        return r;
 }
 
 static const opt_spec EXEC_OPTS[] = {
@@ -224,12 +280,13 @@ const command CMD_EXEC = {
     .id_args = 1,
     .dashdash = true,
     .usage = "Usage: sandboxctl exec [OPTION]... ID -- CMD [ARG]...\n"
-             "Run CMD in a sandbox; its output is written to this stdout and stderr and\n"
-             "its status is this command's (128 + N if signal N killed it).\n\n"
-             "  -i, --interactive  send all of this stdin (UTF-8 text) to the command\n"
-             "  -t, --tty          a terminal (needs the fds stdio mode: not available yet)\n"
+             "Run CMD in a sandbox with this command's stdout and stderr (and stdin with -i);\n"
+             "its status is this command's (128 + N if signal N killed it). SIGINT, SIGTERM\n"
+             "and SIGHUP are passed on to it.\n\n"
+             "  -i, --interactive  attach this stdin (else the command reads /dev/null)\n"
+             "  -t, --tty          run it on a terminal of the sandbox, this one in raw mode\n"
              "  --env K=V          an environment variable (repeatable)\n"
-             "  --cwd DIR          the working directory (default: /root)\n"
+             "  --cwd DIR          the working directory (default: the user's home, /root)\n"
              "  --timeout S        kill the command after S seconds (decimal allowed)\n"
              "  -h, --help         show this help\n",
 };

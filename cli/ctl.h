@@ -91,6 +91,8 @@ bool parse_number(const char *s, double *ret);
 /* call.c */
 /* "sandboxctl: <message>" on stderr; returns CTL_ERROR. */
 _printf_(1, 2) int ctl_error(const char *fmt, ...);
+/* Connects c->client if it is not yet. */
+int ctl_connect(ctl *c);
 int ctl_call(ctl *c, const char *method, json_object *params, json_object **ret_result);
 int ctl_call_id(ctl *c, const char *method, const char *id, json_object *params,
                 json_object **ret_result);

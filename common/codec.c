@@ -202,3 +202,15 @@ size_t ascii_printable(const char *text, char *buf, size_t size)
         buf[o] = '\0';
         return o;
 }
+
+size_t utf8_incomplete_tail(const char *buf, size_t len)
+{
+        for (size_t i = 1; i <= 3 && i <= len; i++) {
+                unsigned char c = (unsigned char)buf[len - i];
+                if ((c & 0xc0) == 0x80)
+                        continue; /* a continuation byte: look further back */
+                size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+                return need > i && c < 0xf8 ? i : 0;
+        }
+        return 0;
+}

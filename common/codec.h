@@ -13,6 +13,10 @@ char *base64_encode(const void *data, size_t len, bool url);
  * base64, fails). Returns 0 with *ret (malloc'd) and *ret_len, or -EINVAL / -ENOMEM. */
 int base64url_decode(const char *text, size_t len, unsigned char **ret, size_t *ret_len);
 
+/* How many bytes at the end of buf begin a UTF-8 sequence that is not complete yet (0 to 3):
+ * a stream cut there would otherwise turn one character into U+FFFD. */
+size_t utf8_incomplete_tail(const char *buf, size_t len);
+
 /* True when buf is valid UTF-8 (no overlongs, no surrogates, nothing past U+10FFFF). */
 bool utf8_valid(const char *buf, size_t len);
 

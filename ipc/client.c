@@ -10,11 +10,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
 #include "common/codec.h"
 #include "common/macros.h"
+#include "ipc/fdpass.h"
 #include "ipc/frame.h"
 #include "ipc/rpc.h"
 
@@ -28,6 +30,8 @@ struct sandboxd_client {
         int fd;
         int64_t last_id;
         struct frame_reader reader;
+        int fds[FDPASS_MAX_FDS]; /* received with replies (a terminal's master), not yet taken */
+        size_t n_fds;
 };
 
 static void json_object_putp(json_object **o)
@@ -155,6 +159,8 @@ SANDBOXD_PUBLIC void sandboxd_disconnect(sandboxd_client *client)
         if (!client)
                 return;
         safe_close(client->fd);
+        for (size_t i = 0; i < client->n_fds; i++)
+                safe_close(client->fds[i]);
         frame_reader_done(&client->reader);
         free(client);
 }
@@ -198,7 +204,30 @@ static int send_all(int fd, const char *p, size_t n)
         return 0;
 }
 
+/* The line, with fds (if any) attached to its first bytes. */
+static int send_with_fds(int fd, const char *p, size_t n, const int *fds, size_t n_fds)
+{
+        if (n_fds == 0)
+                return send_all(fd, p, n);
+        ssize_t k;
+        while ((k = fd_send(fd, p, n, fds, n_fds)) == -EINTR || k == -EAGAIN)
+                if (k == -EAGAIN && wait_fd(fd, POLLOUT) < 0)
+                        return negative_errno();
+        if (k < 0)
+                return (int)k;
+        return send_all(fd, p + k, n - (size_t)k);
+}
+
+static int send_request_fds(sandboxd_client *c, json_object *req, const int *fds, size_t n_fds,
+                            sandboxd_error *err);
+
 static int send_request(sandboxd_client *c, json_object *req, sandboxd_error *err)
+{
+        return send_request_fds(c, req, NULL, 0, err);
+}
+
+static int send_request_fds(sandboxd_client *c, json_object *req, const int *fds, size_t n_fds,
+                            sandboxd_error *err)
 {
         _cleanup_free_ char *line = NULL;
         const char *s;
@@ -217,34 +246,87 @@ static int send_request(sandboxd_client *c, json_object *req, sandboxd_error *er
                 return local_error(err, -ENOMEM, "out of memory");
         memcpy(line, s, n);
         line[n] = '\n';
-        r = send_all(c->fd, line, n + 1);
+        r = send_with_fds(c->fd, line, n + 1, fds, n_fds);
         return r < 0 ? local_error(err, r, "send to sandboxd: %m") : 0;
 }
 
-static int read_line(sandboxd_client *c, char **ret_line, size_t *ret_len, sandboxd_error *err)
+/* Keeps descriptors that came with the daemon's bytes, up to FDPASS_MAX_FDS untaken. */
+static void keep_fds(sandboxd_client *c, const int *fds, size_t n)
 {
-        ssize_t n;
-        int r;
+        for (size_t i = 0; i < n; i++) {
+                if (c->n_fds < ELEMENTSOF(c->fds))
+                        c->fds[c->n_fds++] = fds[i];
+                else
+                        safe_close(fds[i]);
+        }
+}
 
+/* The oldest descriptor received, or -1. */
+static int take_fd(sandboxd_client *c)
+{
+        if (c->n_fds == 0)
+                return -1;
+        int fd = c->fds[0];
+        memmove(c->fds, c->fds + 1, --c->n_fds * sizeof(int));
+        return fd;
+}
+
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for input until deadline (ms of CLOCK_MONOTONIC; -1: none). 0, -ETIMEDOUT, -errno. */
+static int wait_input(int fd, int64_t deadline)
+{
+        struct pollfd p = {.fd = fd, .events = POLLIN};
         for (;;) {
-                r = frame_reader_next(&c->reader, ret_line, ret_len);
+                int left = deadline < 0 ? -1 : (int)(deadline > now_ms() ? deadline - now_ms() : 0);
+                int n = poll(&p, 1, left);
+                if (n > 0)
+                        return 0;
+                if (n == 0)
+                        return -ETIMEDOUT;
+                if (errno != EINTR)
+                        return negative_errno();
+        }
+}
+
+static int read_line_until(sandboxd_client *c, int64_t deadline, char **ret_line, size_t *ret_len,
+                           sandboxd_error *err)
+{
+        for (;;) {
+                int r = frame_reader_next(&c->reader, ret_line, ret_len);
                 if (r > 0)
                         return 0;
                 /* It may have been our answer: waiting on would never end. */
                 if (r < 0)
                         return local_error(err, r, "reply from sandboxd over %u bytes",
                                            CLIENT_MAX_REPLY);
-                n = frame_reader_fill(&c->reader, c->fd);
-                if (n == -EAGAIN) {
-                        n = wait_fd(c->fd, POLLIN);
-                        if (n == 0)
-                                continue;
-                }
+                r = wait_input(c->fd, deadline);
+                if (r == -ETIMEDOUT)
+                        return r;
+                if (r < 0)
+                        return local_error(err, r, "receive from sandboxd: %m");
+                int fds[FDPASS_MAX_FDS];
+                size_t n_fds = ELEMENTSOF(fds);
+                ssize_t n = frame_reader_fill_fds(&c->reader, c->fd, fds, &n_fds);
+                if (n > 0)
+                        keep_fds(c, fds, n_fds);
+                if (n == -EAGAIN || n == -EINTR)
+                        continue;
                 if (n == 0)
                         return local_error(err, -ECONNRESET, "sandboxd closed the connection");
                 if (n < 0)
                         return local_error(err, (int)n, "receive from sandboxd: %m");
         }
+}
+
+static int read_line(sandboxd_client *c, char **ret_line, size_t *ret_len, sandboxd_error *err)
+{
+        return read_line_until(c, -1, ret_line, ret_len, err);
 }
 
 /* Whether msg answers request id: the same id, or an error with a null id (a request the
@@ -1199,4 +1281,204 @@ SANDBOXD_PUBLIC void sandboxd_exec_result_free(sandboxd_exec_result *result)
         free(result->stdout_data);
         free(result->stderr_data);
         free(result);
+}
+
+/* ---- exec with stdio "fds" (and tty) or "stream" ---- */
+
+struct sandboxd_exec_handle {
+        sandboxd_client *client;
+        int64_t id; /* of the exec request */
+};
+
+/* The next message from the daemon, parsed, before deadline (-1: none). */
+static int read_msg(sandboxd_client *c, int64_t deadline, json_object **ret, sandboxd_error *err)
+{
+        char *line;
+        size_t len;
+        int r = read_line_until(c, deadline, &line, &len, err);
+        if (r < 0)
+                return r;
+        r = rpc_parse_value(line, len, ret);
+        if (r == -ENOMEM)
+                return local_error(err, r, "out of memory");
+        if (r < 0 || !json_object_is_type(*ret, json_type_object)) {
+                json_object_put(*ret);
+                return bad_reply(err, "not a JSON object");
+        }
+        return 0;
+}
+
+/* The params of msg when it is notification `method` about request id, else NULL. */
+static json_object *notification_for(json_object *msg, const char *method, int64_t id)
+{
+        json_object *m = member(msg, "method", json_type_string);
+        json_object *p = member(msg, "params", json_type_object);
+        json_object *pid = p ? member(p, "id", json_type_int) : NULL;
+        if (!m || strcmp(json_object_get_string(m), method) != 0 || !pid ||
+            json_object_get_int64(pid) != id)
+                return NULL;
+        return p;
+}
+
+static int exec_request(sandboxd_client *c, const char *sandbox_id, const sandboxd_exec_opts *o,
+                        const char *stdio, bool tty, const int *fds, size_t n_fds,
+                        sandboxd_error *err)
+{
+        _cleanup_(json_object_putp) json_object *params = NULL, *req = NULL;
+        struct builder b = id_params(sandbox_id, err);
+        exec_params(&b, o);
+        b_str(&b, "stdio", stdio);
+        if (tty)
+                b_bool(&b, "tty", true);
+        int r = b_finish(&b, &params);
+        if (r < 0)
+                return r;
+        req = request_new(++c->last_id, "sandbox.exec", params);
+        if (!req)
+                return local_error(err, -ENOMEM, "out of memory");
+        return send_request_fds(c, req, fds, n_fds, err);
+}
+
+/* With tty: the notification that carries the terminal's master, or the exec's answer (then
+ * an error: it did not start). */
+static int await_pty(sandboxd_client *c, int64_t id, int *ret_fd, sandboxd_error *err)
+{
+        for (;;) {
+                _cleanup_(json_object_putp) json_object *msg = NULL;
+                int r = read_msg(c, -1, &msg, err);
+                if (r < 0)
+                        return r;
+                if (notification_for(msg, "sandbox.exec.pty", id)) {
+                        *ret_fd = take_fd(c);
+                        return *ret_fd >= 0 ? 0 : bad_reply(err, "no terminal came with it");
+                }
+                if (is_our_reply(msg, id)) {
+                        json_object *result = NULL;
+                        r = decode_reply(msg, &result, err);
+                        json_object_put(result);
+                        return r < 0 ? r : bad_reply(err, "the exec ended without a terminal");
+                }
+        }
+}
+
+SANDBOXD_PUBLIC int sandboxd_exec_start(sandboxd_client *client, const char *sandbox_id,
+                                        const sandboxd_exec_opts *opts, const int fds[3], bool tty,
+                                        sandboxd_exec_handle **ret, int *ret_pty_fd,
+                                        sandboxd_error *err)
+{
+        if (!client || !opts || !ret || (tty ? fds != NULL || !ret_pty_fd : fds == NULL))
+                return local_error(err, -EINVAL,
+                                   "fds without tty, or a place for the terminal "
+                                   "with it");
+        if (opts->stdin_data)
+                return local_error(err, -EINVAL, "with stdio fds, stdin is fds[0]");
+        sandboxd_exec_opts o = *opts;
+        o.base64 = false;
+        int r = exec_request(client, sandbox_id, &o, "fds", tty, fds, tty ? 0 : 3, err);
+        if (r < 0)
+                return r;
+        int64_t id = client->last_id;
+        if (tty && (r = await_pty(client, id, ret_pty_fd, err)) < 0)
+                return r;
+        sandboxd_exec_handle *h = calloc(1, sizeof(*h));
+        if (!h) {
+                if (tty)
+                        *ret_pty_fd = safe_close(*ret_pty_fd);
+                return local_error(err, -ENOMEM, "out of memory");
+        }
+        *h = (sandboxd_exec_handle){client, id};
+        *ret = h;
+        return 0;
+}
+
+SANDBOXD_PUBLIC int sandboxd_exec_wait(sandboxd_exec_handle *h, int timeout_ms,
+                                       sandboxd_exec_result **ret, sandboxd_error *err)
+{
+        if (!h || !ret)
+                return local_error(err, -EINVAL, "no exec or no place for the result");
+        int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+        for (;;) {
+                _cleanup_(json_object_putp) json_object *msg = NULL, *result = NULL;
+                int r = read_msg(h->client, deadline, &msg, err);
+                if (r < 0)
+                        return r;
+                /* Answers to sandboxd_exec_signal() and notifications pass by. */
+                if (!is_our_reply(msg, h->id))
+                        continue;
+                r = decode_reply(msg, &result, err);
+                return r < 0 ? r : decode_exec(result, false, ret, err);
+        }
+}
+
+SANDBOXD_PUBLIC int sandboxd_exec_signal(sandboxd_exec_handle *h, int signo, sandboxd_error *err)
+{
+        if (!h)
+                return local_error(err, -EINVAL, "no exec");
+        _cleanup_(json_object_putp) json_object *params = json_object_new_object(), *req = NULL;
+        if (!params || json_object_object_add(params, "id", json_object_new_int64(h->id)) < 0 ||
+            json_object_object_add(params, "signal", json_object_new_int(signo)) < 0)
+                return local_error(err, -ENOMEM, "out of memory");
+        req = request_new(++h->client->last_id, "sandbox.exec_signal", params);
+        if (!req)
+                return local_error(err, -ENOMEM, "out of memory");
+        return send_request(h->client, req, err);
+}
+
+SANDBOXD_PUBLIC void sandboxd_exec_handle_free(sandboxd_exec_handle *h)
+{
+        free(h);
+}
+
+/* One sandbox.exec.output notification to the caller's function. */
+static int deliver_output(json_object *params, bool base64, sandboxd_output_fn fn, void *ud)
+{
+        json_object *stream = member(params, "stream", json_type_string);
+        json_object *data = member(params, "data", json_type_string);
+        if (!stream || !data)
+                return -EBADMSG;
+        int which = strcmp(json_object_get_string(stream), "stderr") == 0 ? 2 : 1;
+        const char *s = json_object_get_string(data);
+        size_t n = (size_t)json_object_get_string_len(data);
+        if (!base64) {
+                fn(which, s, n, ud);
+                return 0;
+        }
+        _cleanup_free_ char *bytes = NULL;
+        size_t len = 0;
+        int r = base64_decode_std(s, n, &bytes, &len);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EBADMSG;
+        fn(which, bytes, len, ud);
+        return 0;
+}
+
+SANDBOXD_PUBLIC int sandboxd_exec_stream(sandboxd_client *client, const char *sandbox_id,
+                                         const sandboxd_exec_opts *opts,
+                                         sandboxd_output_fn on_output, void *userdata,
+                                         sandboxd_exec_result **ret, sandboxd_error *err)
+{
+        if (!client || !opts || !on_output || !ret)
+                return local_error(err, -EINVAL, "no options, output function or result place");
+        int r = exec_request(client, sandbox_id, opts, "stream", false, NULL, 0, err);
+        if (r < 0)
+                return r;
+        int64_t id = client->last_id;
+        for (;;) {
+                _cleanup_(json_object_putp) json_object *msg = NULL, *result = NULL;
+                r = read_msg(client, -1, &msg, err);
+                if (r < 0)
+                        return r;
+                json_object *params = notification_for(msg, "sandbox.exec.output", id);
+                if (params) {
+                        r = deliver_output(params, opts->base64, on_output, userdata);
+                        if (r < 0)
+                                return r == -ENOMEM ? local_error(err, r, "out of memory")
+                                                    : bad_reply(err, "bad output notification");
+                        continue;
+                }
+                if (!is_our_reply(msg, id))
+                        continue;
+                r = decode_reply(msg, &result, err);
+                return r < 0 ? r : decode_exec(result, false, ret, err);
+        }
 }

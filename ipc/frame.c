@@ -4,6 +4,7 @@
  * bytes: the rest of it is dropped as it arrives (discarding). With discarding set, a
  * non-empty pending region means that clipped head is still held and next() will report
  * it; an empty one means it was reported already and only its '\n' is awaited. */
+#include "ipc/fdpass.h"
 #include "ipc/frame.h"
 
 #include <errno.h>
@@ -136,6 +137,11 @@ static void frame_absorb(struct frame_reader *fr, size_t from)
 
 ssize_t frame_reader_fill(struct frame_reader *fr, int fd)
 {
+        return frame_reader_fill_fds(fr, fd, NULL, NULL);
+}
+
+ssize_t frame_reader_fill_fds(struct frame_reader *fr, int fd, int *fds, size_t *n_fds)
+{
         size_t from;
         ssize_t n;
         int r;
@@ -144,11 +150,17 @@ ssize_t frame_reader_fill(struct frame_reader *fr, int fd)
         if (r < 0)
                 return r;
         from = fr->len;
-        do
-                n = read(fd, fr->buf + from, fr->cap - from);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return negative_errno();
+        if (fds) {
+                n = fd_recv(fd, fr->buf + from, fr->cap - from, fds, n_fds);
+                if (n < 0)
+                        return n;
+        } else {
+                do
+                        n = read(fd, fr->buf + from, fr->cap - from);
+                while (n < 0 && errno == EINTR);
+                if (n < 0)
+                        return negative_errno();
+        }
         fr->len += (size_t)n;
         frame_absorb(fr, from);
         return n;

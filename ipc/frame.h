@@ -26,6 +26,9 @@ void frame_reader_done(struct frame_reader *fr);
 /* One read(2) from fd into the buffer. Returns bytes read (>0), 0 at EOF, -EAGAIN when
  * nothing is ready, else -errno. Never holds more than max_line + one read. */
 ssize_t frame_reader_fill(struct frame_reader *fr, int fd);
+/* The same with recvmsg(): descriptors sent with the bytes are stored in fds (capacity
+ * *n_fds, set to the number received; see fd_recv). */
+ssize_t frame_reader_fill_fds(struct frame_reader *fr, int fd, int *fds, size_t *n_fds);
 /* Appends bytes (for tests and fuzzers); same bounds as frame_reader_fill. */
 void frame_reader_feed(struct frame_reader *fr, const void *data, size_t len);
 

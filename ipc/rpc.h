@@ -19,6 +19,10 @@ enum {
         RPC_INTERNAL = -32603,
 };
 
+/* How every message is serialized. A value that carries its own text (json-c's
+ * json_object_userdata_to_json_string) must have been printed with these. */
+#define RPC_STRING_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
 /* The error a request ends with. code is one of the RPC_* values (all negative). */
 struct rpc_error {
         int code;
@@ -32,7 +36,7 @@ const char *rpc_reason(int code);
 /* Fills *err and returns err->code, so that a handler can `return rpc_error_set(...)`.
  * field may be NULL. */
 int rpc_error_set(struct rpc_error *err, int code, const char *field, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 struct rpc_request {
         json_object *root;   /* owned; the whole parsed message */

@@ -9,6 +9,7 @@
 #include "runtime/initproto.h"
 
 struct exec_fixed {
+        uint32_t flags;
         uint32_t argc;
         uint32_t envc;
 };
@@ -41,7 +42,7 @@ int initproto_pack_exec(uint32_t exec_id, const struct init_exec *e, void **ret_
         if (!buf)
                 return -ENOMEM;
         struct init_msg_hdr hdr = {.type = INIT_MSG_EXEC, .exec_id = exec_id, .len = payload};
-        struct exec_fixed fixed = {e->argc, e->envc};
+        struct exec_fixed fixed = {e->flags, e->argc, e->envc};
         memcpy(buf, &hdr, sizeof(hdr));
         memcpy(buf + sizeof(hdr), &fixed, sizeof(fixed));
         char *p = put_string(buf + sizeof(hdr) + sizeof(fixed), e->cwd);
@@ -91,6 +92,7 @@ int initproto_unpack_exec(char *payload, size_t len, struct init_exec *ret)
                 return -EBADMSG;
 
         *ret = (struct init_exec){
+            .flags = fixed.flags,
             .cwd = head[0],
             .user = head[1],
             .argv = TAKE_PTR(argv),

@@ -12,6 +12,11 @@
 /* The socket's number in init. Init holds nothing but 0, 1 and 2 (1 and 2 are /dev/null), so
  * that even its own descriptor table shows nothing else (runc CVE-2024-21626). */
 #define INIT_CTL_FD  0
+
+/* When the daemon goes away, init makes a new socket pair, serves one end on INIT_CTL_FD and
+ * parks the other on INIT_PARKED_FD, where a restarted daemon takes it with pidfd_getfd()
+ * and says INIT_MSG_HELLO; init then puts /dev/null back on INIT_PARKED_FD. */
+#define INIT_PARKED_FD 1
 #define INIT_MSG_MAX (2u * 1024 * 1024) /* a request line is at most 1 MiB, so argv+env are too */
 
 enum init_msg_type {
@@ -20,6 +25,8 @@ enum init_msg_type {
         INIT_MSG_EXEC = 3,   /* daemon → init: start a process; fds: stdin, stdout, stderr */
         INIT_MSG_EXITED = 4, /* init → daemon: a = wait status, b = errno, payload = step */
         INIT_MSG_SIGNAL = 5, /* daemon → init: a = signal for the exec's process group */
+        INIT_MSG_PTY = 6,    /* init → daemon: the master of the exec's terminal, as its fd */
+        INIT_MSG_HELLO = 7,  /* daemon → init: a restarted daemon took the parked socket */
 };
 
 /* Where an exec failed before the command ran (EXITED with b != 0). */
@@ -40,9 +47,12 @@ struct init_msg_hdr {
         uint32_t len; /* payload bytes after the header */
 };
 
+#define INIT_EXEC_TTY 1u /* run on a new terminal of the sandbox's devpts; no fds are sent */
+
 /* An exec request as sent: cwd ("" for the user's home), user ("" for root, else a name of
  * the sandbox's /etc/passwd or a decimal uid), argv and env (KEY=VALUE strings). */
 struct init_exec {
+        uint32_t flags; /* INIT_EXEC_* */
         const char *cwd;
         const char *user;
         const char *const *argv; /* argc entries */

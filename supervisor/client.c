@@ -1,6 +1,7 @@
 /* Client connections: framing in, queued non-blocking writes out, replies owed. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -41,6 +42,11 @@ static void conn_free(struct conn *c)
                 if (r->on_gone)
                         r->on_gone(r);
         }
+        list_for_each_safe(pos, tmp, &c->drain_waiters) list_del(pos);
+        for (size_t i = 0; i < c->n_fds; i++)
+                safe_close(c->fds[i]);
+        for (size_t i = 0; i < c->n_attach; i++)
+                safe_close(c->attach[i].fd);
         loop_del(c->d->loop, &c->w);
         safe_close(c->w.fd);
         frame_reader_done(&c->fr);
@@ -69,6 +75,7 @@ int conn_accept(struct daemon *d)
         c->reading = true;
         frame_reader_init(&c->fr);
         list_init(&c->replies);
+        list_init(&c->drain_waiters);
         int r = peer_cred(fd, &c->cred);
         if (r >= 0)
                 r = loop_add(d->loop, &c->w, fd, EPOLLIN, conn_event);
@@ -84,16 +91,35 @@ int conn_accept(struct daemon *d)
 }
 
 /* Writes what is queued; false when the connection broke. */
+/* Sends from out_off up to the next attachment (or the end); the attachment's fd goes with
+ * the first byte of its line. */
+static ssize_t conn_send_some(struct conn *c)
+{
+        size_t end = c->out.len;
+        if (c->n_attach > 0 && c->attach[0].off > c->out_off)
+                end = c->attach[0].off;
+        const char *data = c->out.data + c->out_off;
+        if (c->n_attach == 0 || c->attach[0].off != c->out_off) {
+                ssize_t n = send(c->w.fd, data, end - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+                return n < 0 ? negative_errno() : n;
+        }
+        ssize_t n = fd_send(c->w.fd, data, end - c->out_off, &c->attach[0].fd, 1);
+        if (n > 0) {
+                safe_close(c->attach[0].fd);
+                memmove(c->attach, c->attach + 1, --c->n_attach * sizeof(c->attach[0]));
+        }
+        return n;
+}
+
+/* Writes what is queued; false when the connection broke. */
 static bool conn_flush(struct conn *c)
 {
         while (c->out_off < c->out.len) {
-                ssize_t n = send(c->w.fd, c->out.data + c->out_off, c->out.len - c->out_off,
-                                 MSG_NOSIGNAL | MSG_DONTWAIT);
-                if (n < 0) {
-                        if (errno == EAGAIN || errno == EINTR)
-                                break;
+                ssize_t n = conn_send_some(c);
+                if (n == -EAGAIN || n == -EINTR)
+                        break;
+                if (n < 0)
                         return false;
-                }
                 c->out_off += n;
         }
         if (c->out_off == c->out.len) {
@@ -102,7 +128,56 @@ static bool conn_flush(struct conn *c)
                         buf_free(&c->out);
                 c->out.len = c->out_off = 0;
         }
+        if (c->out.len - c->out_off < CONN_OUT_HIGH) {
+                struct list_node *pos, *tmp;
+                list_for_each_safe(pos, tmp, &c->drain_waiters)
+                {
+                        list_del(pos);
+                        container_of(pos, struct drain_waiter, node)
+                            ->fn(container_of(pos, struct drain_waiter, node));
+                }
+        }
         return true;
+}
+
+bool conn_backed_up(struct conn *c, struct drain_waiter *w)
+{
+        if (c->out.len - c->out_off < CONN_OUT_HIGH)
+                return false;
+        list_add_tail(&c->drain_waiters, &w->node);
+        return true;
+}
+
+void conn_send_with_fd(struct conn *c, char *line, size_t len, int fd)
+{
+        if (c->n_attach == CONN_MAX_FDS || !line) {
+                log_warning("dropping a descriptor for a client: too many queued");
+                safe_close(fd);
+        } else {
+                c->attach[c->n_attach++] = (struct conn_attach){c->out.len, fd};
+        }
+        conn_send(c, line, len);
+}
+
+int conn_take_fds(struct conn *c, int *fds, size_t n)
+{
+        if (c->n_fds < n)
+                return -ENOENT;
+        memcpy(fds, c->fds, n * sizeof(int));
+        memmove(c->fds, c->fds + n, (c->n_fds - n) * sizeof(int));
+        c->n_fds -= n;
+        return 0;
+}
+
+/* Keeps what the client sent with its bytes, up to CONN_MAX_FDS unused; the rest is closed. */
+static void conn_keep_fds(struct conn *c, const int *fds, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                if (c->n_fds < CONN_MAX_FDS)
+                        c->fds[c->n_fds++] = fds[i];
+                else
+                        safe_close(fds[i]);
+        }
 }
 
 void conn_send(struct conn *c, char *line, size_t len)
@@ -124,7 +199,11 @@ void conn_send(struct conn *c, char *line, size_t len)
 
 static bool conn_read(struct conn *c)
 {
-        ssize_t n = frame_reader_fill(&c->fr, c->w.fd);
+        int fds[FDPASS_MAX_FDS];
+        size_t n_fds = ELEMENTSOF(fds);
+        ssize_t n = frame_reader_fill_fds(&c->fr, c->w.fd, fds, &n_fds);
+        if (n > 0)
+                conn_keep_fds(c, fds, n_fds);
         if (n == -EAGAIN || n == -EINTR)
                 return true;
         if (n == 0) {

@@ -1,6 +1,10 @@
-/* sandbox.exec with captured output: the daemon hands pipes to the sandbox's init, which
- * forks the command; output is read as it comes and the result is sent when init reports
- * the exit. */
+/* sandbox.exec: the daemon hands the command's stdio to the sandbox's init, which forks it,
+ * and answers when init reports the exit. stdio is one of
+ *  - capture: pipes the daemon reads; the output comes in the result;
+ *  - stream: the same pipes, each chunk sent on as a notification, read only as fast as the
+ *    client takes them;
+ *  - fds: the three descriptors the client sent with the request, or with tty a terminal of
+ *    the sandbox's own devpts whose master end goes back to the client. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -27,12 +31,21 @@
 
 struct exec_op;
 
+enum stdio_mode {
+        STDIO_CAPTURE,
+        STDIO_STREAM,
+        STDIO_FDS,
+};
+
 struct stream {
         struct exec_op *op;
+        const char *name; /* "stdout" or "stderr" */
         int fd;
         struct watch w;
-        struct buf data;
+        struct buf data; /* capture */
         bool truncated;
+        char held[4]; /* stream, utf8: the start of a character cut by a read */
+        size_t n_held;
 };
 
 struct exec_op {
@@ -47,10 +60,12 @@ struct exec_op {
         size_t stdin_len, stdin_off;
         int timer_fd;
         struct watch w_timer;
+        enum stdio_mode stdio;
         bool base64;
         bool timed_out;
         int64_t start_us;
-        struct list_node node; /* in sandbox.execs */
+        struct drain_waiter drain; /* stream: waiting for the client to read */
+        struct list_node node;     /* in sandbox.execs */
 };
 
 /* What an exec request asks for, validated. */
@@ -61,6 +76,8 @@ struct exec_req {
         const char *user; /* "": root */
         const char *stdin_data;
         double timeout;
+        enum stdio_mode stdio;
+        bool tty;
         bool base64;
 };
 
@@ -121,12 +138,13 @@ static int parse_exec(json_object *params, struct exec_req *req, struct rpc_erro
                     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != ulen))
                 return rpc_error_set(err, RPC_INVALID_ARGUMENT, "user",
                                      "user must be a user name or a uid");
-        if (stdio != 0)
-                return rpc_error_set(err, RPC_INVALID_ARGUMENT, "stdio",
-                                     "stdio \"%s\" is not supported by this daemon yet",
-                                     stdio_modes[stdio]);
-        if (tty)
+        req->stdio = (enum stdio_mode)stdio;
+        req->tty = tty;
+        if (tty && req->stdio != STDIO_FDS)
                 return rpc_error_set(err, RPC_INVALID_ARGUMENT, "tty", "tty needs stdio \"fds\"");
+        if (req->stdin_data && req->stdio == STDIO_FDS)
+                return rpc_error_set(err, RPC_INVALID_ARGUMENT, "stdin",
+                                     "with stdio \"fds\" stdin is the descriptor sent");
         req->base64 = encoding == 1;
         return 0;
 }
@@ -163,7 +181,8 @@ static int pack_request(uint32_t id, const struct exec_req *req, json_object *sa
                 json_object_object_foreach(
                     env, k, v) if (asprintf(&envv[n++], "%s=%s", k, json_object_get_string(v)) < 0)
                     envv[--n] = NULL;
-                struct init_exec e = {.cwd = req->cwd,
+                struct init_exec e = {.flags = req->tty ? INIT_EXEC_TTY : 0,
+                                      .cwd = req->cwd,
                                       .user = req->user,
                                       .argv = argv,
                                       .argc = argc,
@@ -183,30 +202,104 @@ static void stream_close(struct exec_op *op, struct stream *s)
         s->fd = safe_close(s->fd);
 }
 
-/* Reads what is there; bounded per call so one chatty exec cannot starve the loop. */
-static void stream_read(struct exec_op *op, struct stream *s, int max_reads)
+/* stream: one chunk on to the client as a notification. In utf8, a character cut by the end
+ * of a read waits for the next one (unless this is the last). */
+static void stream_emit(struct exec_op *op, struct stream *s, const char *data, size_t len,
+                        bool last)
+{
+        struct conn *c = op->reply ? op->reply->conn : NULL;
+        if (!c)
+                return; /* nobody to send it to */
+        char buf[sizeof(s->held) + 65536];
+        size_t n = s->n_held;
+        memcpy(buf, s->held, n);
+        memcpy(buf + n, data, len);
+        n += len;
+        size_t keep = op->base64 || last ? 0 : utf8_incomplete_tail(buf, n);
+        n -= keep;
+        memcpy(s->held, buf + n, keep);
+        s->n_held = keep;
+        size_t text_len = 0;
+        _cleanup_free_ char *text = !n           ? NULL
+                                    : op->base64 ? base64_encode(buf, n, false)
+                                                 : utf8_sanitize(buf, n, true, &text_len);
+        if (!text)
+                return;
+        if (op->base64)
+                text_len = strlen(text);
+        json_object *params = json_object_new_object();
+        json_object_object_add(params, "id", json_object_get(op->reply->id));
+        json_object_object_add(params, "stream", json_object_new_string(s->name));
+        json_object_object_add(params, "data", json_object_new_string_len(text, (int)text_len));
+        size_t line_len = 0;
+        char *line = rpc_format_notification("sandbox.exec.output", params, &line_len);
+        conn_send(c, line, line_len);
+}
+
+static void capture_append(struct stream *s, const char *data, size_t n)
+{
+        size_t room = EXEC_OUTPUT_CAP - s->data.len;
+        if (n > room)
+                s->truncated = true;
+        if (buf_append(&s->data, data, n < room ? n : room) < 0)
+                s->truncated = true;
+}
+
+static void on_stream(struct watch *w, uint32_t events);
+
+/* stream: stop reading while the client's output is backed up; on_drained resumes. */
+static bool stream_paused(struct exec_op *op)
+{
+        struct conn *c = op->reply ? op->reply->conn : NULL;
+        if (!list_empty(&op->drain.node))
+                return true;
+        if (op->stdio != STDIO_STREAM || !c || !conn_backed_up(c, &op->drain))
+                return false;
+        /* Out of epoll altogether: a hung-up pipe would report itself without end. */
+        loop_del(op->sb->d->loop, &op->out.w);
+        loop_del(op->sb->d->loop, &op->err.w);
+        return true;
+}
+
+static void on_drained(struct drain_waiter *w)
+{
+        struct exec_op *op = container_of(w, struct exec_op, drain);
+        list_init(&op->drain.node);
+        struct stream *streams[] = {&op->out, &op->err};
+        for (size_t i = 0; i < ELEMENTSOF(streams); i++)
+                if (streams[i]->fd >= 0)
+                        (void)loop_add(op->sb->d->loop, &streams[i]->w, streams[i]->fd, EPOLLIN,
+                                       on_stream);
+}
+
+/* Reads what is there; bounded per call so one chatty exec cannot starve the loop. `last`:
+ * the command is gone, take all it left whatever the client's pace. */
+static void stream_read(struct exec_op *op, struct stream *s, int max_reads, bool last)
 {
         char chunk[65536];
         for (int i = 0; i < max_reads && s->fd >= 0; i++) {
+                if (!last && stream_paused(op))
+                        return;
                 ssize_t n = read(s->fd, chunk, sizeof(chunk));
                 if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                        return;
+                        break;
                 if (n <= 0) {
                         stream_close(op, s);
-                        return;
+                        break;
                 }
-                size_t room = EXEC_OUTPUT_CAP - s->data.len;
-                if ((size_t)n > room)
-                        s->truncated = true;
-                if (buf_append(&s->data, chunk, (size_t)n < room ? (size_t)n : room) < 0)
-                        s->truncated = true;
+                if (op->stdio == STDIO_STREAM)
+                        stream_emit(op, s, chunk, (size_t)n, false);
+                else
+                        capture_append(s, chunk, (size_t)n);
         }
+        if (last && op->stdio == STDIO_STREAM && s->n_held)
+                stream_emit(op, s, "", 0, true);
 }
 
 static void on_stream(struct watch *w, uint32_t events)
 {
         struct stream *s = container_of(w, struct stream, w);
-        stream_read(s->op, s, 16);
+        stream_read(s->op, s, 16, false);
 }
 
 static void exec_free(struct exec_op *op)
@@ -220,6 +313,7 @@ static void exec_free(struct exec_op *op)
         buf_free(&op->out.data);
         buf_free(&op->err.data);
         json_object_put(op->stdin_obj);
+        list_del(&op->drain.node);
         list_del(&op->node);
         free(op);
 }
@@ -242,10 +336,14 @@ static json_object *exec_result(struct exec_op *op, int status)
                                exited ? json_object_new_int(WEXITSTATUS(status)) : NULL);
         json_object_object_add(o, "signal", exited ? NULL : json_object_new_int(WTERMSIG(status)));
         json_object_object_add(o, "timed_out", json_object_new_boolean(op->timed_out));
-        json_object_object_add(o, "stdout", stream_json(&op->out, op->base64));
-        json_object_object_add(o, "stderr", stream_json(&op->err, op->base64));
-        json_object_object_add(o, "stdout_truncated", json_object_new_boolean(op->out.truncated));
-        json_object_object_add(o, "stderr_truncated", json_object_new_boolean(op->err.truncated));
+        if (op->stdio == STDIO_CAPTURE) {
+                json_object_object_add(o, "stdout", stream_json(&op->out, op->base64));
+                json_object_object_add(o, "stderr", stream_json(&op->err, op->base64));
+                json_object_object_add(o, "stdout_truncated",
+                                       json_object_new_boolean(op->out.truncated));
+                json_object_object_add(o, "stderr_truncated",
+                                       json_object_new_boolean(op->err.truncated));
+        }
         double ms = (now_monotonic_us() - op->start_us) / 1000.0;
         char text[32];
         snprintf(text, sizeof(text), "%.3f", ms); /* microseconds are all it can tell */
@@ -257,8 +355,8 @@ static json_object *exec_result(struct exec_op *op, int status)
  * background processes that outlive it is not waited for. */
 static void exec_finish(struct exec_op *op, int status, int err, uint32_t step)
 {
-        stream_read(op, &op->out, 256);
-        stream_read(op, &op->err, 256);
+        stream_read(op, &op->out, 256, true);
+        stream_read(op, &op->err, 256, true);
         struct rpc_error e = {0};
         json_object *result = NULL;
         if (step == INIT_STEP_FORK) {
@@ -267,6 +365,8 @@ static void exec_finish(struct exec_op *op, int status, int err, uint32_t step)
         } else if (step == INIT_STEP_USER) {
                 /* A bad param found late: it does not count as an exec. */
                 op->sb->rec.exec_count--;
+                sbx_record_touch(&op->sb->rec);
+                sandbox_save(op->sb);
                 rpc_error_set(&e, RPC_INVALID_ARGUMENT, "user", "no such user in the sandbox");
         } else {
                 result = exec_result(op, status);
@@ -316,18 +416,72 @@ static void on_stdin(struct watch *w, uint32_t events)
         op->in_fd = safe_close(op->in_fd); /* EOF for the command */
 }
 
-void exec_on_exited(struct sandbox *sb, uint32_t exec_id, int status, int err, uint32_t step)
+static struct exec_op *find_exec(struct sandbox *sb, uint32_t exec_id)
 {
         struct list_node *pos, *tmp;
         list_for_each_safe(pos, tmp, &sb->execs)
         {
                 struct exec_op *op = container_of(pos, struct exec_op, node);
-                if (op->id == exec_id) {
-                        exec_finish(op, status, err, step);
-                        return;
-                }
+                if (op->id == exec_id)
+                        return op;
+        }
+        return NULL;
+}
+
+void exec_on_exited(struct sandbox *sb, uint32_t exec_id, int status, int err, uint32_t step)
+{
+        struct exec_op *op = find_exec(sb, exec_id);
+        if (op) {
+                exec_finish(op, status, err, step);
+                return;
         }
         log_warning("sandbox %s: init reported unknown exec %u", sb->rec.id, exec_id);
+}
+
+void exec_on_pty(struct sandbox *sb, uint32_t exec_id, int fd)
+{
+        struct exec_op *op = find_exec(sb, exec_id);
+        struct conn *c = op && op->reply ? op->reply->conn : NULL;
+        if (!c) {
+                safe_close(fd);
+                return;
+        }
+        /* {"method":"sandbox.exec.pty","params":{"id":ID}}, the master attached. */
+        json_object *params = json_object_new_object();
+        json_object_object_add(params, "id", json_object_get(op->reply->id));
+        size_t len = 0;
+        char *line = rpc_format_notification("sandbox.exec.pty", params, &len);
+        conn_send_with_fd(c, line, len, fd);
+}
+
+int exec_signal_call(const struct call *call, json_object *params, json_object **ret,
+                     struct rpc_error *err)
+{
+        static const char *const known[] = {"id", "signal", NULL};
+        json_object *id = NULL;
+        int64_t sig = 0;
+        int r = params_check_known(params, known, err);
+        if (r >= 0 && (!params || !json_object_object_get_ex(params, "id", &id)))
+                r = rpc_error_set(err, RPC_INVALID_ARGUMENT, "id",
+                                  "id (of an exec request on this connection) is required");
+        if (r >= 0)
+                r = param_int(params, "signal", 1, 64, &sig, err);
+        if (r >= 0 && sig == 0)
+                r = rpc_error_set(err, RPC_INVALID_ARGUMENT, "signal", "signal is required");
+        if (r < 0)
+                return r;
+        struct list_node *pos, *tmp;
+        list_for_each_safe(pos, tmp, &call->conn->replies)
+        {
+                struct reply *rep = container_of(pos, struct reply, node);
+                if (rep->on_gone == on_client_gone && json_object_equal(rep->id, id)) {
+                        exec_signal(rep->data, (int)sig);
+                        *ret = json_object_new_object();
+                        json_object_object_add(*ret, "signaled", json_object_new_boolean(1));
+                        return 0;
+                }
+        }
+        return rpc_error_set(err, RPC_NOT_FOUND, "id", "no running exec with that id here");
 }
 
 void exec_abort_all(struct sandbox *sb)
@@ -366,8 +520,10 @@ static int exec_pipes(struct exec_op *op, bool with_stdin, int child[3])
 static int exec_watch(struct exec_op *op, double timeout)
 {
         struct loop *loop = op->sb->d->loop;
-        int r = loop_add(loop, &op->out.w, op->out.fd, EPOLLIN, on_stream);
-        if (r >= 0)
+        int r = 0;
+        if (op->out.fd >= 0)
+                r = loop_add(loop, &op->out.w, op->out.fd, EPOLLIN, on_stream);
+        if (r >= 0 && op->err.fd >= 0)
                 r = loop_add(loop, &op->err.w, op->err.fd, EPOLLIN, on_stream);
         if (r >= 0 && op->in_fd >= 0)
                 r = loop_add(loop, &op->w_in, op->in_fd, EPOLLOUT, on_stdin);
@@ -390,10 +546,13 @@ static struct exec_op *exec_new(struct sandbox *sb, const struct exec_req *req, 
                 return NULL;
         op->sb = sb;
         op->id = ++sb->next_exec_id;
-        op->out = (struct stream){.op = op, .fd = -1};
-        op->err = (struct stream){.op = op, .fd = -1};
+        op->out = (struct stream){.op = op, .name = "stdout", .fd = -1};
+        op->err = (struct stream){.op = op, .name = "stderr", .fd = -1};
         op->in_fd = op->timer_fd = -1;
+        op->stdio = req->stdio;
         op->base64 = req->base64;
+        op->drain.fn = on_drained;
+        list_init(&op->drain.node);
         op->start_us = now_monotonic_us();
         if (req->stdin_data) {
                 op->stdin_obj = json_object_get(json_object_object_get(params, "stdin"));
@@ -404,17 +563,21 @@ static struct exec_op *exec_new(struct sandbox *sb, const struct exec_req *req, 
         return op;
 }
 
-/* Sends the request to init with the child's ends of the pipes. */
-static int exec_send(struct exec_op *op, const struct exec_req *req)
+/* Sends the request to init with the command's stdio: the child's ends of the pipes, the
+ * client's descriptors (taken: closed here), or none with a tty. */
+static int exec_send(struct exec_op *op, const struct exec_req *req, int client_fds[3])
 {
         _cleanup_free_ void *msg = NULL;
         size_t len;
         int child[3] = {-1, -1, -1};
         int r = pack_request(op->id, req, op->sb->env, &msg, &len);
-        if (r >= 0)
+        if (req->stdio == STDIO_FDS)
+                memcpy(child, client_fds, sizeof(child));
+        else if (r >= 0)
                 r = exec_pipes(op, req->stdin_data != NULL, child);
         if (r >= 0) {
-                ssize_t n = fd_send(op->sb->ctl_fd, msg, len, child, 3);
+                size_t n_fds = req->tty ? 0 : 3;
+                ssize_t n = fd_send(op->sb->ctl_fd, msg, len, child, n_fds);
                 r = n < 0 ? (int)n : 0;
         }
         for (int i = 0; i < 3; i++)
@@ -429,10 +592,22 @@ int exec_start(const struct call *call, struct sandbox *sb, json_object *params,
         int r = parse_exec(params, &req, err);
         if (r < 0)
                 return r;
+        /* fds: the three the client sent with this request (with tty none are needed; any
+         * sent are not handed in: the client's terminal never enters the sandbox). */
+        int fds[3] = {-1, -1, -1};
+        if (req.stdio == STDIO_FDS && conn_take_fds(call->conn, fds, 3) < 0 && !req.tty)
+                return rpc_error_set(err, RPC_INVALID_ARGUMENT, "stdio",
+                                     "stdio \"fds\" needs 3 descriptors sent with the request");
+        if (req.tty)
+                for (int i = 0; i < 3; i++)
+                        fds[i] = safe_close(fds[i]);
         struct exec_op *op = exec_new(sb, &req, params);
-        if (!op)
+        if (!op) {
+                for (int i = 0; i < 3; i++)
+                        safe_close(fds[i]);
                 return rpc_error_set(err, RPC_INTERNAL, NULL, "out of memory");
-        r = exec_send(op, &req);
+        }
+        r = exec_send(op, &req, fds);
         if (r < 0) {
                 exec_free(op);
                 if (r == -E2BIG)
@@ -444,8 +619,11 @@ int exec_start(const struct call *call, struct sandbox *sb, json_object *params,
                 return rpc_error_set(err, RPC_INTERNAL, NULL, "cannot send the exec: %s",
                                      strerror(-r));
         }
-        /* It reached a running sandbox: it counts, whatever becomes of it. */
+        /* It reached a running sandbox: it counts, whatever becomes of it, and the count is
+         * on disk before anyone is told. */
         sb->rec.exec_count++;
+        sbx_record_touch(&sb->rec);
+        sandbox_save(sb);
         op->reply = reply_new(call);
         r = op->reply ? exec_watch(op, req.timeout) : -ENOMEM;
         if (r < 0) {

@@ -54,9 +54,6 @@ static int m_create(const struct call *call, json_object *params, json_object **
         if (!p.template)
                 return rpc_error_set(err, RPC_INVALID_ARGUMENT, "template_id", "no template %s",
                                      template_id);
-        if (p.internet_access)
-                return rpc_error_set(err, RPC_UNAVAILABLE, "internet_access",
-                                     "internet access is not supported yet");
         return sandbox_create(call, &p, err);
 }
 
@@ -256,6 +253,7 @@ static const struct {
     {"sandbox.list", m_list},
     {"sandbox.kill", m_kill},
     {"sandbox.set_timeout", m_set_timeout},
+    {"sandbox.exec_signal", exec_signal_call},
     {"sandbox.pause", m_pause},
     {"sandbox.resume", m_resume},
     {"sandbox.exec", m_exec},

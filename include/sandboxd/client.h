@@ -179,6 +179,37 @@ SANDBOXD_PUBLIC int sandboxd_exec(sandboxd_client *client, const char *sandbox_i
                                   sandboxd_error *err);
 SANDBOXD_PUBLIC void sandboxd_exec_result_free(sandboxd_exec_result *result);
 
+/* An exec with stdio "fds", started and not yet waited for. */
+typedef struct sandboxd_exec_handle sandboxd_exec_handle;
+
+/* Starts sandbox.exec with stdio "fds": fds (stdin, stdout, stderr) are handed to the
+ * process itself, which then reads and writes them directly. With tty, fds must be NULL:
+ * the process runs on a new terminal of the sandbox, and *ret_pty_fd receives its master
+ * end (the caller relays it, sets its size with TIOCSWINSZ, and closes it). opts->stdin_data
+ * and opts->base64 do not apply. The exec runs until sandboxd_exec_wait() says it ended; the
+ * connection must not be used for anything else meanwhile but sandboxd_exec_signal(). */
+SANDBOXD_PUBLIC int sandboxd_exec_start(sandboxd_client *client, const char *sandbox_id,
+                                        const sandboxd_exec_opts *opts, const int fds[3],
+                                        bool tty, sandboxd_exec_handle **ret, int *ret_pty_fd,
+                                        sandboxd_error *err);
+/* Waits up to timeout_ms (-1: without end) for the exec to end: 0 with *ret (no output in
+ * it), -ETIMEDOUT when it still runs. */
+SANDBOXD_PUBLIC int sandboxd_exec_wait(sandboxd_exec_handle *h, int timeout_ms,
+                                       sandboxd_exec_result **ret, sandboxd_error *err);
+/* Sends a signal to the exec's process group (sandbox.exec_signal); does not wait. */
+SANDBOXD_PUBLIC int sandboxd_exec_signal(sandboxd_exec_handle *h, int signo,
+                                         sandboxd_error *err);
+SANDBOXD_PUBLIC void sandboxd_exec_handle_free(sandboxd_exec_handle *h);
+
+/* sandbox.exec with stdio "stream": on_output gets each chunk of output, in order, as it
+ * comes (stream 1 is stdout, 2 stderr; with opts->base64 the exact bytes, else UTF-8 text);
+ * *ret gets the result (with no output in it). */
+typedef void (*sandboxd_output_fn)(int stream, const char *data, size_t len, void *userdata);
+SANDBOXD_PUBLIC int sandboxd_exec_stream(sandboxd_client *client, const char *sandbox_id,
+                                         const sandboxd_exec_opts *opts,
+                                         sandboxd_output_fn on_output, void *userdata,
+                                         sandboxd_exec_result **ret, sandboxd_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -85,8 +86,8 @@ static int find_account(const char *user, struct account *ret)
                 int n = 0;
                 for (; n < 7 && (field[n] = strsep(&p, ":\n")); n++)
                         ;
-                if (n < 7 || (numeric ? strtoul(field[2], NULL, 10) != want
-                                      : strcmp(field[0], user) != 0))
+                if (n < 7 ||
+                    (numeric ? strtoul(field[2], NULL, 10) != want : strcmp(field[0], user) != 0))
                         continue;
                 *ret = (struct account){(uid_t)strtoul(field[2], NULL, 10),
                                         (gid_t)strtoul(field[3], NULL, 10), ""};
@@ -108,15 +109,30 @@ static void become(const struct account *a, struct exec_failure *slot)
                 child_fail(slot, "switch user", INIT_STEP_SETUP, errno, 126);
 }
 
-static _Noreturn void child_exec(struct init_exec *e, const int fds[3],
+/* The child's end of its terminal: opened after setsid(), it becomes the controlling
+ * terminal. */
+static void open_tty(const char *path, int fds[3], struct exec_failure *slot)
+{
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+        if (fd < 0 || ioctl(fd, TIOCSCTTY, 0) < 0)
+                child_fail(slot, "terminal", INIT_STEP_SETUP, errno, 126);
+        fds[0] = fds[1] = fds[2] = fd;
+}
+
+static _Noreturn void child_exec(struct init_exec *e, int fds[3], const char *tty,
                                  struct exec_failure *slot)
 {
+        /* What the command gets is the default of every signal, none blocked. */
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        signal(sig, SIG_DFL);
         sigset_t none;
         sigemptyset(&none);
-        signal(SIGCHLD, SIG_DFL);
         sigprocmask(SIG_SETMASK, &none, NULL);
         /* A process group of its own, so that a timeout or disconnect kills its children. */
         setsid();
+        if (tty)
+                open_tty(tty, fds, slot);
         /* The OOM killer takes what init runs before init, whose death would end the
          * sandbox. Raising the score needs no privilege (lowering would). */
         int oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
@@ -174,33 +190,61 @@ static int make_room(void)
         return 0;
 }
 
-static void start_exec(uint32_t exec_id, char *payload, size_t len, int fds[3])
+/* A terminal of the sandbox's own devpts: the master for the daemon, the path of the
+ * other end for the child. -errno. */
+static int open_pty(int *ret_master, char *path, size_t size)
+{
+        int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (master < 0)
+                return -errno;
+        if (grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, path, size) != 0) {
+                int err = errno;
+                close(master);
+                return -err;
+        }
+        *ret_master = master;
+        return 0;
+}
+
+static void start_exec(uint32_t exec_id, char *payload, size_t len, int *fds, size_t n_fds)
 {
         struct init_exec e;
         uint32_t slot;
+        int master = -1;
+        char tty[64] = "";
         if (initproto_unpack_exec(payload, len, &e) < 0) {
                 report_exit(exec_id, -1, EBADMSG, INIT_STEP_SETUP);
                 return;
         }
-        int r = make_room();
+        bool want_tty = e.flags & INIT_EXEC_TTY;
+        int r = n_fds == (want_tty ? 0u : 3u) ? make_room() : -EBADMSG;
+        if (r >= 0 && want_tty)
+                r = open_pty(&master, tty, sizeof(tty));
         if (r >= 0)
                 r = take_slot(&slot);
         if (r < 0) {
                 initproto_exec_done(&e);
-                report_exit(exec_id, -1, -r, INIT_STEP_FORK);
+                safe_close(master);
+                report_exit(exec_id, -1, -r, r == -EBADMSG ? INIT_STEP_SETUP : INIT_STEP_FORK);
                 return;
         }
         pid_t pid = fork();
         if (pid == 0)
-                child_exec(&e, fds, &failures[slot]);
+                child_exec(&e, fds, want_tty ? tty : NULL, &failures[slot]);
         int err = errno;
         initproto_exec_done(&e);
         if (pid < 0) {
+                safe_close(master);
                 free_slots[n_free_slots++] = slot;
                 report_exit(exec_id, -1, err, INIT_STEP_FORK);
                 return;
         }
         children[n_children++] = (struct child){pid, exec_id, slot};
+        if (master >= 0) {
+                struct init_msg_hdr hdr = {.type = INIT_MSG_PTY, .exec_id = exec_id};
+                (void)fd_send(INIT_CTL_FD, &hdr, sizeof(hdr), &master, 1);
+                close(master);
+        }
 }
 
 static void signal_exec(uint32_t exec_id, int sig)
@@ -210,6 +254,34 @@ static void signal_exec(uint32_t exec_id, int sig)
                         kill(-children[i].pid, sig);
                         kill(children[i].pid, sig);
                 }
+}
+
+/* The daemon is gone: serve a new socket, its other end parked for the next daemon. Execs
+ * still running report to whoever takes it. */
+static int park(void)
+{
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return -errno;
+        if (dup2(sv[0], INIT_CTL_FD) < 0 || dup2(sv[1], INIT_PARKED_FD) < 0) {
+                int err = errno;
+                close(sv[0]);
+                close(sv[1]);
+                return -err;
+        }
+        close(sv[0]);
+        close(sv[1]);
+        return 0;
+}
+
+/* A daemon took the parked end: init's fds are 0, 1 and 2 again, 1 on /dev/null. */
+static void unpark(void)
+{
+        int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (null >= 0) {
+                dup2(null, INIT_PARKED_FD);
+                close(null);
+        }
 }
 
 /* One message from the daemon; returns -1 when the daemon is gone. */
@@ -224,10 +296,12 @@ static int handle_ctl(void)
         if (n >= (ssize_t)sizeof(hdr)) {
                 memcpy(&hdr, msgbuf, sizeof(hdr));
                 if (hdr.len == n - sizeof(hdr)) {
-                        if (hdr.type == INIT_MSG_EXEC && n_fds == 3)
-                                start_exec(hdr.exec_id, msgbuf + sizeof(hdr), hdr.len, fds);
+                        if (hdr.type == INIT_MSG_EXEC)
+                                start_exec(hdr.exec_id, msgbuf + sizeof(hdr), hdr.len, fds, n_fds);
                         else if (hdr.type == INIT_MSG_SIGNAL && hdr.a > 0 && hdr.a < NSIG)
                                 signal_exec(hdr.exec_id, hdr.a);
+                        else if (hdr.type == INIT_MSG_HELLO)
+                                unpark();
                 }
         }
         for (size_t i = 0; i < n_fds; i++)
@@ -306,9 +380,9 @@ int main(void)
                         return 1;
                 if (got_sigchld)
                         reap_all();
-                /* Without the daemon nobody can use this sandbox: end it (all of it dies
-                 * with pid 1). */
-                if (n > 0 && pfd.revents && handle_ctl() < 0)
-                        return 0;
+                /* The daemon went away (a restart, or a crash): the sandbox lives on for the
+                 * next one. */
+                if (n > 0 && pfd.revents && handle_ctl() < 0 && park() < 0)
+                        return 1;
         }
 }

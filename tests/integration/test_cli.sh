@@ -261,8 +261,26 @@ test_exec() {
 line two"'
         rc=0
         printf 'abc\377\376' | ctl exec -i "$id" -- cat >"$tmp/out" 2>"$tmp/err" || rc=$?
-        err=$(cat "$tmp/err")
-        check "exec -i with non-UTF-8 stdin: exit 1" eval 'status_is 1 && err_has "UTF-8"'
+        out=$(od -An -tx1 "$tmp/out" | tr -s ' ')
+        check "exec -i passes binary stdin byte for byte" eval 'status_is 0 && [ "$out" = " 61 62 63 ff fe" ]'
+        rc=0
+        head -c 20000000 /dev/urandom >"$tmp/big"
+        ctl exec -i "$id" -- cat <"$tmp/big" >"$tmp/bin" 2>"$tmp/err" || rc=$?
+        check "exec -i: 20 MB through cat unchanged" eval 'status_is 0 && cmp -s "$tmp/big" "$tmp/bin"'
+        rc=0
+        ctl exec "$id" -- cat </dev/zero >"$tmp/out" 2>"$tmp/err" || rc=$?
+        check "exec without -i: stdin is empty" eval 'status_is 0 && [ ! -s "$tmp/out" ]'
+        rc=0
+        # Not through ctl's timeout(1): the signal must reach sandboxctl itself.
+        "$ctl_bin" --socket "$sock" exec "$id" -- sh -c 'grep SigIgn /proc/self/status; trap "echo got INT; exit 9" INT;
+                echo ready >&2; sleep 5 & wait' >"$tmp/out" 2>"$tmp/err" &
+        local pid=$!
+        for _ in $(seq 50); do grep -q ready "$tmp/err" 2>/dev/null && break; sleep 0.1; done
+        kill -INT "$pid"
+        wait "$pid" || rc=$?
+        out=$(cat "$tmp/out")
+        check "exec forwards SIGINT; nothing is ignored inside" eval \
+                'status_is 9 && out_has "got INT" && out_has "SigIgn:	0000000000000000"'
         rc=0
         ctl exec "$id" -- sh -c 'printf "\377\000x"' >"$tmp/bin" 2>"$tmp/err" || rc=$?
         out=$(od -An -tx1 "$tmp/bin" | tr -s ' ')
@@ -276,8 +294,14 @@ line two"'
         run exec --timeout 0.5 "$id" -- sleep 30
         check "exec --timeout 0.5 kills the command" eval \
                 '[ "$rc" -ne 0 ] && err_has "timed out"'
-        run exec -t "$id" -- sh
-        check "exec -t: exit 1 until fds stdio exists" eval 'daemon_error && err_has "-t needs"'
+        # -t on a real terminal: script(1) gives sandboxctl one.
+        rc=0
+        (printf 'echo $((6*7)); tty; stty size; exit 4\n'; sleep 1) |
+                timeout 20 script -qec "stty rows 33 cols 77; $ctl_bin --socket $sock exec -t $id -- sh" \
+                        /dev/null >"$tmp/out" 2>&1 || rc=$?
+        out=$(tr -d '\r' <"$tmp/out")
+        check "exec -t: a terminal of the sandbox, its size, the exit status" eval \
+                'status_is 4 && out_has 42 && out_has /dev/pts/ && out_has "33 77"'
         run exec "${id:0:5}" -- true
         check "exec by prefix" status_is 0
 }

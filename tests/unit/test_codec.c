@@ -222,9 +222,23 @@ static void test_ascii_printable(void **state)
         assert_string_equal(buf, "");
 }
 
+static void test_utf8_incomplete_tail(void **state)
+{
+        assert_int_equal(utf8_incomplete_tail("abc", 3), 0);
+        assert_int_equal(utf8_incomplete_tail("ab\xc3", 3), 1);
+        assert_int_equal(utf8_incomplete_tail("ab\xc3\xa9", 4), 0);
+        assert_int_equal(utf8_incomplete_tail("a\xe2\x82", 3), 2);
+        assert_int_equal(utf8_incomplete_tail("a\xe2\x82\xac", 4), 0);
+        assert_int_equal(utf8_incomplete_tail("\xf0\x9f\x98", 3), 3);
+        assert_int_equal(utf8_incomplete_tail("\xf0\x9f\x98\x80", 4), 0);
+        assert_int_equal(utf8_incomplete_tail("a\x80\x80\x80", 4), 0); /* not a start */
+        assert_int_equal(utf8_incomplete_tail("", 0), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_utf8_incomplete_tail),
             cmocka_unit_test(test_base64_rfc4648_vectors), cmocka_unit_test(test_base64_alphabets),
             cmocka_unit_test(test_base64url_round_trip),   cmocka_unit_test(test_base64url_strict),
             cmocka_unit_test(test_base64url_embedded_nul), cmocka_unit_test(test_utf8_valid),
