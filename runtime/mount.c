@@ -224,10 +224,17 @@ static int overlay_root(const struct mount_fds *fds, uint64_t disk_mb, const cha
         TRY("mkdir work", mkdir("work", 0700));
         TRY("mkdir merged", mkdir("merged", 0755));
         TRY("mkdir shm", mkdir_p("shm", 01777));
+        const char *lower = fd_path(fds->rootfs, buf);
+        if (fds->rootfs_tree) {
+                /* The daemon's idmapped tree, attached here for the overlay to use. */
+                TRY("mkdir lower", mkdir("lower", 0755));
+                TRY("attach the template's root",
+                    move_mount(fds->rootfs, "", AT_FDCWD, "lower", MOVE_MOUNT_F_EMPTY_PATH));
+                lower = "lower";
+        }
         /* userxattr: the overlay's own bookkeeping in user.* xattrs, as a user namespace
          * may not write trusted.* ones. */
-        snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=upper,workdir=work,userxattr",
-                 fd_path(fds->rootfs, buf));
+        snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=upper,workdir=work,userxattr", lower);
         TRY("mount the overlay", mount("overlay", "merged", "overlay", MS_SAFE, opts));
         TRY("enter the overlay", chdir("merged"));
         for (size_t i = 0; i < ELEMENTSOF(writable_dirs); i++)
@@ -310,7 +317,8 @@ static int open_dir(const char *path)
         return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
-int mount_open_child(const struct mount_config *cfg, struct mount_fds *ret, const char **ret_step)
+int mount_open_child(const struct mount_config *cfg, int rootfs_tree, struct mount_fds *ret,
+                     const char **ret_step)
 {
         /* fds opened before the mount namespace was made point into the host's, where the
          * sandbox may not mount: open them here. */
@@ -318,7 +326,10 @@ int mount_open_child(const struct mount_config *cfg, struct mount_fds *ret, cons
         *ret = (struct mount_fds){.staging = -1, .host_etc = -1, .rootfs = -1};
         TRY("open the staging directory", ret->staging = open_dir(cfg->staging));
         TRY("open the host template's /etc", ret->host_etc = open_dir(cfg->host_etc));
-        if (cfg->rootfs)
+        ret->rootfs_tree = rootfs_tree >= 0;
+        if (ret->rootfs_tree)
+                ret->rootfs = rootfs_tree;
+        else if (cfg->rootfs)
                 TRY("open the template's root", ret->rootfs = open_dir(cfg->rootfs));
         return 0;
 }

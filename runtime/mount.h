@@ -1,6 +1,7 @@
 /* The sandbox's mount namespace (child side). */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct mount_config {
@@ -15,13 +16,16 @@ struct mount_config {
 struct mount_fds {
         int staging;
         int host_etc;
-        int rootfs; /* -1 for the host template */
+        int rootfs;       /* -1 for the host template */
+        bool rootfs_tree; /* rootfs is a detached mount (idmapped), not a directory */
 };
 
 /* Child side, while it is still the host's root (the owner of the daemon's state
  * directory): opens the directories it will need once it is only root of its user
- * namespace and may no longer walk those paths. */
-int mount_open_child(const struct mount_config *cfg, struct mount_fds *ret, const char **ret_step);
+ * namespace and may no longer walk those paths. rootfs_tree: the template's root as the
+ * daemon prepared it (idmapped), or -1 to open cfg->rootfs as it is. */
+int mount_open_child(const struct mount_config *cfg, int rootfs_tree, struct mount_fds *ret,
+                     const char **ret_step);
 
 /* Builds the sandbox's root and pivots into it. On failure *ret_step names the step. */
 int mount_setup_child(const struct mount_fds *fds, uint64_t disk_mb, const char **ret_step);

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
@@ -15,9 +16,11 @@
 #include <unistd.h>
 
 #include "common/macros.h"
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include "ipc/fdpass.h"
 #include "runtime/caps.h"
 #include "runtime/initproto.h"
 #include "runtime/mount.h"
@@ -85,8 +88,86 @@ static void child_lock_down(const struct spawn_config *cfg, int ctl)
                 child_fail(ctl, "load the seccomp filter", -r);
 }
 
+/* Every signal back to its default and none blocked: an ignored signal survives exec, and the
+ * daemon's (SIGPIPE, and whatever its own parent ignored) are not the sandbox's. */
+static void reset_signals(void)
+{
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        signal(sig, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* eth0 of a sandbox with internet access; the message names the step and libnl's words. */
+static void child_net(const struct net_sandbox *net, int ctl)
+{
+        struct net_error err = {0};
+        int r = net_setup_child(net, &err);
+        if (r < 0) {
+                char what[160];
+                snprintf(what, sizeof(what), "%.32s: %.120s", err.step, err.detail);
+                child_fail(ctl, what, -r);
+        }
+}
+
+/* The template's root as a detached mount, idmapped to the sandbox's user namespace: the
+ * files the host's root owns show as root's inside, so root inside can change them through
+ * the overlay (copy-up) as its own. Only the daemon may make it; the child gets it by fd. */
+static int send_template_tree(const char *path, pid_t pid, int ctl)
+{
+        char ns[64];
+        snprintf(ns, sizeof(ns), "/proc/%d/ns/user", (int)pid);
+        _cleanup_close_ int userns = open(ns, O_RDONLY | O_CLOEXEC);
+        if (userns < 0)
+                return negative_errno();
+        _cleanup_close_ int tree =
+            open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
+        if (tree < 0 ||
+            mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+                return negative_errno();
+        ssize_t n = fd_send(ctl, "t", 1, &tree, 1);
+        return n < 0 ? (int)n : 0;
+}
+
+static int receive_template_tree(int ctl)
+{
+        char byte;
+        int fd = -1;
+        size_t n_fds = 1;
+        ssize_t n = fd_recv(ctl, &byte, 1, &fd, &n_fds);
+        if (n < 0)
+                return (int)n;
+        return n == 1 && n_fds == 1 ? fd : -EPROTO;
+}
+
+/* Closes every descriptor but those in keep (ascending): the child holds copies of all the
+ * daemon's, its listening socket included, and must not keep them alive should the daemon die
+ * while the child is being set up. */
+static void close_all_but(const int *keep, size_t n)
+{
+        unsigned from = 0;
+        for (size_t i = 0; i < n; i++) {
+                if ((unsigned)keep[i] > from)
+                        syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0);
+                from = (unsigned)keep[i] + 1;
+        }
+        syscall(SYS_close_range, from, ~0U, 0);
+}
+
+static int int_cmp(const void *a, const void *b)
+{
+        return *(const int *)a - *(const int *)b;
+}
+
 static _Noreturn void child_main(const struct spawn_config *cfg, int ctl, int go, int devnull)
 {
+        int keep[] = {ctl, go, devnull, cfg->init_fd};
+        qsort(keep, ELEMENTSOF(keep), sizeof(int), int_cmp);
+        close_all_but(keep, ELEMENTSOF(keep));
+        reset_signals();
         char byte;
         /* The parent writes one byte once our id maps and cgroup are set; EOF means it gave
          * up. */
@@ -94,7 +175,10 @@ static _Noreturn void child_main(const struct spawn_config *cfg, int ctl, int go
                 _exit(1);
         const char *step = NULL;
         struct mount_fds fds;
-        int r = mount_open_child(&cfg->mounts, &fds, &step);
+        int tree = cfg->mounts.rootfs ? receive_template_tree(ctl) : -1;
+        if (cfg->mounts.rootfs && tree < 0)
+                child_fail(ctl, "receive the template's root", -tree);
+        int r = mount_open_child(&cfg->mounts, tree, &fds, &step);
         if (r < 0)
                 child_fail(ctl, step, -r);
         r = userns_become_root();
@@ -110,6 +194,8 @@ static _Noreturn void child_main(const struct spawn_config *cfg, int ctl, int go
         r = net_loopback_up();
         if (r < 0)
                 child_fail(ctl, "bring up lo", -r);
+        if (cfg->net)
+                child_net(cfg->net, ctl);
         r = set_rlimits();
         if (r < 0)
                 child_fail(ctl, "set rlimits", -r);
@@ -186,8 +272,13 @@ int spawn_sandbox(const struct spawn_config *cfg, struct spawn_result *ret)
         _cleanup_close_ int pidfd = pidfd_raw;
 
         r = userns_write_maps(pid, cfg->uid_base, cfg->uid_size);
+        if (r >= 0 && cfg->mounts.rootfs)
+                r = send_template_tree(cfg->mounts.rootfs, pid, ctl_parent);
         if (r >= 0 && cfg->cg)
                 r = cgroup_enter(cfg->cg, pid);
+        /* Before "go": eth0 is there, and its bridge port isolated, when the child looks. */
+        if (r >= 0 && cfg->net)
+                r = net_setup_parent(cfg->net, pid, cfg->net_err);
         if (r >= 0 && write(go_write, "g", 1) != 1)
                 r = negative_errno();
         if (r < 0) {

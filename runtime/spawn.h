@@ -6,6 +6,7 @@
 #include <sys/types.h>
 #include "runtime/cgroup.h"
 #include "runtime/mount.h"
+#include "runtime/net.h"
 #include "runtime/seccomp.h"
 
 struct spawn_config {
@@ -16,6 +17,8 @@ struct spawn_config {
         uint32_t uid_size;
         struct mount_config mounts;
         const struct seccomp_policy *seccomp;
+        const struct net_sandbox *net; /* NULL: lo only */
+        struct net_error *net_err;     /* where a failed parent-side network step is told */
 };
 
 struct spawn_result {

@@ -1,5 +1,6 @@
 /* The daemon: configuration, socket, signals, and the order of start and stop. */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
@@ -183,14 +184,22 @@ static int setup_isolation(struct daemon *d)
         if (r < 0)
                 return log_error_errno(r, "cannot build the seccomp policy");
         if (asprintf(&d->staging_dir, "%s/root", d->state_dir) < 0 ||
-            asprintf(&d->host_etc_dir, "%s/host-etc", d->state_dir) < 0)
+            /* A copy of its own per daemon start: sandboxes taken back keep theirs. */
+            asprintf(&d->host_etc_dir, "%s/host-etc.%" PRId64, d->state_dir,
+                     now_realtime_us()) < 0 ||
+            asprintf(&d->records_dir, "%s/sandboxes", d->state_dir) < 0)
                 return -ENOMEM;
         if (mkdir(d->staging_dir, 0755) < 0 && errno != EEXIST)
                 return log_error_errno(negative_errno(), "mkdir %s", d->staging_dir);
         r = hostetc_build("/etc", d->host_etc_dir);
         if (r < 0)
                 return log_error_errno(r, "cannot build %s", d->host_etc_dir);
-        return 0;
+        const struct sbx_network *net = &d->cfg.network;
+        r = hostetc_resolv_conf("/etc/resolv.conf", d->host_etc_dir,
+                                (const char *const *)net->dns, net->n_dns);
+        if (r < 0)
+                return log_error_errno(r, "cannot write %s/resolv.conf", d->host_etc_dir);
+        return network_init(&d->net, net, d->loop, d->state_dir);
 }
 
 static void raise_fd_limit(void)
@@ -249,6 +258,10 @@ int daemon_start(struct daemon *d, const char *config_path, const char *socket_p
         if ((r = listen_socket(d, socket_path)) < 0 || (r = setup_isolation(d)) < 0 ||
             (r = load_init(d)) < 0 || (r = setup_cgroups(d)) < 0)
                 return r;
+        /* The sandboxes the last daemon left, before anyone may ask about them. */
+        sandbox_adopt_all(d);
+        if (d->n_sandboxes == 0 && (r = hostetc_prune(d->state_dir, d->host_etc_dir)) < 0)
+                log_warning_errno(r, "cannot remove old copies of /etc in %s", d->state_dir);
         r = loop_add(d->loop, &d->w_listen, d->listen_fd, EPOLLIN, on_listen);
         if (r < 0)
                 return log_error_errno(r, "epoll");
@@ -276,7 +289,7 @@ void daemon_done(struct daemon *d)
                 unlink(d->socket_path);
         if (d->loop) {
                 conn_close_all(d);
-                sandbox_kill_all_sync(d);
+                sandbox_detach_all(d);
                 loop_del(d->loop, &d->w_sig);
         }
         if (d->cgroot) {
@@ -284,6 +297,8 @@ void daemon_done(struct daemon *d)
                 if (r < 0 && r != -EBUSY)
                         log_warning_errno(r, "cannot remove cgroup %s", d->cfg.cgroup_parent);
         }
+        if (d->net.cfg)
+                network_done(&d->net); /* before the loop and the configuration it uses go */
         registry_free(d->reg);
         loop_free(d->loop);
         safe_close(d->sig_fd);
@@ -295,4 +310,5 @@ void daemon_done(struct daemon *d)
         free(d->state_dir);
         free(d->staging_dir);
         free(d->host_etc_dir);
+        free(d->records_dir);
 }

@@ -14,6 +14,7 @@
 #include "runtime/seccomp.h"
 #include "supervisor/config.h"
 #include "supervisor/loop.h"
+#include "supervisor/network.h"
 #include "supervisor/registry.h"
 #include "supervisor/uidpool.h"
 
@@ -32,7 +33,9 @@ struct daemon {
         char *state_dir;
         char *staging_dir;  /* <state>/root: where each sandbox builds its root, privately */
         char *host_etc_dir; /* <state>/host-etc: the host template's curated /etc */
+        char *records_dir;  /* <state>/sandboxes: a record per sandbox (state.h) */
         struct uid_pool uids;
+        struct network net; /* addresses, bridge and walls of sandboxes with internet access */
         struct seccomp_policy seccomp;
         int64_t start_mono_us;
         unsigned n_conns;
@@ -43,6 +46,14 @@ struct daemon {
         struct list_node conns;
 };
 
+#define CONN_MAX_FDS 8 /* descriptors a client may have sent and not yet had used */
+
+/* A descriptor to send with the output byte at `off` (SCM_RIGHTS). */
+struct conn_attach {
+        size_t off;
+        int fd;
+};
+
 /* A client connection. */
 struct conn {
         struct daemon *d;
@@ -51,6 +62,11 @@ struct conn {
         struct ucred cred;
         struct buf out; /* serialized lines not yet written */
         size_t out_off;
+        int fds[CONN_MAX_FDS]; /* received with requests, not yet taken (conn_take_fds) */
+        size_t n_fds;
+        struct conn_attach attach[CONN_MAX_FDS]; /* descriptors to send, by output offset */
+        size_t n_attach;
+        struct list_node drain_waiters; /* struct drain_waiter: told when output drains */
         struct list_node replies; /* replies still owed on this connection */
         struct list_node node;    /* in daemon.conns */
         bool reading;             /* false while the output is backed up, or after EOF */
@@ -91,9 +107,22 @@ void reply_result(struct reply *r, json_object *result);        /* takes result;
 void reply_error(struct reply *r, const struct rpc_error *err); /* frees r */
 void reply_free(struct reply *r); /* drops it unanswered (the caller answers otherwise) */
 
+/* Someone to tell when a connection's backed-up output has drained (stream back-pressure). */
+struct drain_waiter {
+        void (*fn)(struct drain_waiter *w);
+        struct list_node node; /* in conn.drain_waiters while waiting */
+};
+
 /* client.c */
 int conn_accept(struct daemon *d);
 void conn_send(struct conn *c, char *line, size_t len); /* takes line */
+/* Takes line and fd; the fd goes with the line's first byte. */
+void conn_send_with_fd(struct conn *c, char *line, size_t len, int fd);
+/* Moves n descriptors the client sent into fds; -ENOENT if it sent fewer. */
+int conn_take_fds(struct conn *c, int *fds, size_t n);
+/* True while the output waiting for the client is over the high mark; then w (not already
+ * waiting) is told once it drains. */
+bool conn_backed_up(struct conn *c, struct drain_waiter *w);
 void conn_close_all(struct daemon *d);
 
 /* methods.c */

@@ -3,7 +3,8 @@
  * The registry index is in (created_us asc, id desc) order, so "asc" walks it forward and
  * "desc" backward. A page seeks in O(log n) to where the walk resumes, narrowed further by
  * since/until, then scans without allocating until it has `limit` matches plus one more
- * (which only sets has_more). */
+ * (which only sets has_more). Each item is the record's cached object (record.c), which prints
+ * text made once, so a page costs a reference and a copy per sandbox. */
 #include "supervisor/query.h"
 
 #include <errno.h>
@@ -626,6 +627,7 @@ json_object *query_run(const struct sbx_registry *reg, const struct sbx_query *q
         struct walk w = walk_init(reg, q);
         const struct sbx_record *last = NULL;
         struct sbx_record *rec;
+        json_object *item;
         char *cursor = NULL;
         size_t count = 0;
 
@@ -643,7 +645,12 @@ json_object *query_run(const struct sbx_registry *reg, const struct sbx_query *q
                         }
                         break;
                 }
-                json_object_array_add(items, sbx_record_to_json(rec));
+                item = sbx_record_listed_json(rec);
+                if (!item || json_object_array_add(items, item) < 0) {
+                        json_object_put(item);
+                        json_object_put(items);
+                        return NULL;
+                }
                 last = rec;
                 count++;
         }

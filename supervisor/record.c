@@ -6,7 +6,14 @@
 #include <sys/random.h>
 
 #include "common/macros.h"
+#include "ipc/rpc.h"
 #include "supervisor/timeutil.h"
+
+/* A record's JSON form as list pages share it, and the fields it was made from. */
+struct sbx_record_cache {
+        json_object *obj;       /* prints its own text, kept as its userdata */
+        struct sbx_record from; /* its pointers are compared, never followed nor freed */
+};
 
 static const char *const state_names[] = {
     [SBX_RUNNING] = "running",
@@ -87,10 +94,72 @@ json_object *sbx_record_to_json(const struct sbx_record *r)
         return o;
 }
 
+/* Whether c still shows r: every field the object shows, the strings and the metadata by
+ * pointer. A forgotten sbx_record_touch() after a counter or a state changes costs nothing. */
+static bool cache_fresh(const struct sbx_record_cache *c, const struct sbx_record *r)
+{
+        const struct sbx_record *f = &c->from;
+
+        return f->state == r->state && f->created_us == r->created_us &&
+               f->started_us == r->started_us && f->end_us == r->end_us &&
+               f->exec_count == r->exec_count && f->internet_access == r->internet_access &&
+               f->owner_uid == r->owner_uid && f->pid == r->pid &&
+               f->template_id == r->template_id && f->metadata == r->metadata &&
+               f->ip_address == r->ip_address && f->res.cpu_count == r->res.cpu_count &&
+               f->res.memory_mb == r->res.memory_mb && f->res.pids_max == r->res.pids_max &&
+               f->res.disk_mb == r->res.disk_mb && memcmp(f->id, r->id, sizeof(r->id)) == 0;
+}
+
+/* The object, made to print the text it has now: a page then copies one string per sandbox
+ * instead of formatting some twenty values. */
+static json_object *listed_json_new(const struct sbx_record *r)
+{
+        json_object *o = sbx_record_to_json(r);
+        const char *text;
+        char *copy;
+
+        if (!o)
+                return NULL;
+        text = json_object_to_json_string_ext(o, RPC_STRING_FLAGS);
+        copy = text ? strdup(text) : NULL;
+        if (!copy) {
+                json_object_put(o);
+                return NULL;
+        }
+        json_object_set_serializer(o, json_object_userdata_to_json_string, copy,
+                                   json_object_free_userdata);
+        return o;
+}
+
+json_object *sbx_record_listed_json(struct sbx_record *r)
+{
+        if (r->cache && r->cache->obj && cache_fresh(r->cache, r))
+                return json_object_get(r->cache->obj);
+        sbx_record_touch(r);
+        if (!r->cache && !(r->cache = calloc(1, sizeof(*r->cache))))
+                return NULL;
+        r->cache->obj = listed_json_new(r);
+        r->cache->from = *r;
+        r->cache->from.cache = NULL;
+        return json_object_get(r->cache->obj);
+}
+
+void sbx_record_touch(struct sbx_record *r)
+{
+        if (!r->cache)
+                return;
+        /* Pages still being sent keep their reference. */
+        json_object_put(r->cache->obj);
+        r->cache->obj = NULL;
+}
+
 void sbx_record_done(struct sbx_record *r)
 {
         if (!r)
                 return;
+        sbx_record_touch(r);
+        free(r->cache);
+        r->cache = NULL;
         free(r->template_id);
         r->template_id = NULL;
         json_object_put(r->metadata);

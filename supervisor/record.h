@@ -20,6 +20,8 @@ struct sbx_resources {
         uint64_t disk_mb;
 };
 
+struct sbx_record_cache;
+
 struct sbx_record {
         char id[SBX_ID_LEN + 1];
         char *template_id; /* owned */
@@ -34,7 +36,8 @@ struct sbx_record {
         pid_t pid;
         char *ip_address; /* owned; NULL without network */
         struct sbx_resources res;
-        size_t index_pos; /* registry-private */
+        size_t index_pos;               /* registry-private */
+        struct sbx_record_cache *cache; /* record-private: the JSON form of the last list */
 };
 
 const char *sbx_state_name(enum sbx_state s);
@@ -43,7 +46,17 @@ int sbx_state_from_name(const char *name, enum sbx_state *ret);
 
 /* The SPEC §4 sandbox object. */
 json_object *sbx_record_to_json(const struct sbx_record *r);
-/* Frees what the record owns (not the record itself). */
+
+/* The same object as list pages hold it: built and serialized once (with RPC_STRING_FLAGS,
+ * whatever flags it is later printed with), then shared, a new reference per call, until the
+ * record changes. Never modify it. NULL when out of memory. */
+json_object *sbx_record_listed_json(struct sbx_record *r);
+/* Call after changing any field of a record: drops its cached JSON form. The cache also checks
+ * the fields themselves, but cannot see a string or the metadata edited in place. */
+void sbx_record_touch(struct sbx_record *r);
+
+/* Frees what the record owns (not the record itself). A record that has been listed owns a
+ * cache too: a copy by value may be read, as sandbox_save() does, but never listed nor freed. */
 void sbx_record_done(struct sbx_record *r);
 
 /* 20 random characters of [a-z0-9] from getrandom(), NUL-terminated. 0 or -errno. */

@@ -1,5 +1,10 @@
 /* Sandbox lifecycle: create, READY, expiry, kill, and the death of init. */
 #include <errno.h>
+#include <sys/socket.h>
+#include <sys/random.h>
+#include <inttypes.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +20,7 @@
 #include "runtime/spawn.h"
 #include "supervisor/log.h"
 #include "supervisor/sandbox.h"
+#include "supervisor/state.h"
 #include "supervisor/timeutil.h"
 
 struct waiter {
@@ -34,12 +40,40 @@ static void sandbox_free(struct sandbox *sb)
         if (sb->cg)
                 cgroup_free(sb->cg);
         json_object_put(sb->env);
-        if (sb->has_uids)
-                uidpool_release(&sb->d->uids, sb->uid_base);
+        /* Kept: a stopping daemon leaves it running for the next, which takes all back. */
+        if (!sb->keep_record) {
+                if (sb->has_uids)
+                        uidpool_release(&sb->d->uids, sb->uid_base);
+                network_release_now(&sb->d->net, &sb->net);
+                state_remove(sb->d->records_dir, sb->rec.id);
+        }
         sbx_record_done(&sb->rec);
         list_del(&sb->node);
         sb->d->n_sandboxes--;
         free(sb);
+}
+
+void sandbox_save(struct sandbox *sb)
+{
+        static const enum saved_phase phases[] = {
+            [SANDBOX_STARTING] = SAVED_CREATING,
+            [SANDBOX_LIVE] = SAVED_LIVE,
+            [SANDBOX_DYING] = SAVED_KILLING,
+        };
+        struct sbx_saved s = {
+            .rec = sb->rec, /* borrowed */
+            .phase = phases[sb->phase],
+            .pid = sb->rec.pid,
+            .start_time = sb->start_time,
+            .uid_base = sb->uid_base,
+            .has_uids = sb->has_uids,
+            .timeout_s = sb->timeout_s,
+            .paused_left_us = sb->paused_left_us,
+            .env = sb->env,
+        };
+        int r = state_save(sb->d->records_dir, &s);
+        if (r < 0)
+                log_error_errno(r, "sandbox %s: cannot save its record", sb->rec.id);
 }
 
 static json_object *killed_result(const char *id)
@@ -48,6 +82,13 @@ static json_object *killed_result(const char *id)
         json_object_object_add(o, "sandbox_id", json_object_new_string(id));
         json_object_object_add(o, "killed", json_object_new_boolean(1));
         return o;
+}
+
+static void sandbox_finish(struct sandbox *sb);
+
+static void on_net_released(struct net_lease *l)
+{
+        sandbox_finish(container_of(l, struct sandbox, net));
 }
 
 /* Init is reaped: every process of the sandbox is gone. Release the rest and answer. */
@@ -70,7 +111,20 @@ static void sandbox_release(struct sandbox *sb, const char *why)
                 reply_error(sb->create_reply, &err);
                 sb->create_reply = NULL;
         }
-        /* Answer once everything is released, the daemon's descriptors included. */
+        /* Its veth goes with its network namespace, a little after init: wait for it. */
+        if (!network_release(&sb->d->net, &sb->net, on_net_released)) {
+                loop_del(sb->d->loop, &sb->w_pidfd);
+                loop_del(sb->d->loop, &sb->w_ctl);
+                loop_del(sb->d->loop, &sb->w_timer);
+                return;
+        }
+        sandbox_finish(sb);
+}
+
+/* The end of a release: answers the kill once everything is released, the daemon's descriptors
+ * included. */
+static void sandbox_finish(struct sandbox *sb)
+{
         struct list_node waiters;
         list_take_all(&waiters, &sb->kill_waiters);
         char id[SBX_ID_LEN + 1];
@@ -97,8 +151,10 @@ static void sandbox_went_live(struct sandbox *sb)
         }
         sb->phase = SANDBOX_LIVE;
         sb->rec.started_us = now_realtime_us();
+        sbx_record_touch(&sb->rec);
         if (sb->timeout_s > 0)
                 sandbox_set_timeout(sb, sb->timeout_s, NULL);
+        sandbox_save(sb);
         log_info("sandbox %s created (pid %d, owner %u)", sb->rec.id, (int)sb->rec.pid,
                  (unsigned)sb->rec.owner_uid);
         reply_result(sb->create_reply, sbx_record_to_json(&sb->rec));
@@ -108,23 +164,27 @@ static void sandbox_went_live(struct sandbox *sb)
 /* What init said. Anything unexpected ends the sandbox: init runs in the sandbox, so its
  * messages are untrusted. */
 static void sandbox_on_message(struct sandbox *sb, const struct init_msg_hdr *h,
-                               const char *payload)
+                               const char *payload, int fd)
 {
         if (h->type == INIT_MSG_READY && sb->phase == SANDBOX_STARTING) {
                 sandbox_went_live(sb);
         } else if (h->type == INIT_MSG_ERROR && sb->phase == SANDBOX_STARTING) {
                 snprintf(sb->setup_error, sizeof(sb->setup_error), "%.*s: %s",
-                         (int)(h->len < 64 ? h->len : 64), payload, strerror(h->a));
+                         (int)(h->len < 120 ? h->len : 120), payload, strerror(h->a));
                 log_error("sandbox %s: setup failed at %s", sb->rec.id, sb->setup_error);
         } else if (h->type == INIT_MSG_EXITED && h->len == sizeof(uint32_t) &&
                    sb->phase == SANDBOX_LIVE) {
                 uint32_t step;
                 memcpy(&step, payload, sizeof(step));
                 exec_on_exited(sb, h->exec_id, h->a, h->b, step);
+        } else if (h->type == INIT_MSG_PTY && fd >= 0 && sb->phase == SANDBOX_LIVE) {
+                exec_on_pty(sb, h->exec_id, fd);
+                return;
         } else if (sb->phase != SANDBOX_DYING) {
                 log_warning("sandbox %s: unexpected message %u from init", sb->rec.id, h->type);
                 sandbox_kill(sb, NULL);
         }
+        safe_close(fd);
 }
 
 /* Reads what init sent; false at EOF or when the sandbox was killed for a bad message. */
@@ -132,20 +192,20 @@ static bool sandbox_read_ctl(struct sandbox *sb)
 {
         char msg[sizeof(struct init_msg_hdr) + 512];
         for (;;) {
-                size_t n_fds = 0;
-                ssize_t n = fd_recv(sb->ctl_fd, msg, sizeof(msg), NULL, &n_fds);
+                int fd = -1;
+                size_t n_fds = 1; /* a terminal's master comes with INIT_MSG_PTY */
+                ssize_t n = fd_recv(sb->ctl_fd, msg, sizeof(msg), &fd, &n_fds);
                 if (n == -EAGAIN || n == -EINTR)
                         return true;
                 if (n <= 0)
                         return false;
                 struct init_msg_hdr h;
-                if ((size_t)n < sizeof(h))
+                if ((size_t)n < sizeof(h) || (memcpy(&h, msg, sizeof(h)), h.len != n - sizeof(h))) {
+                        safe_close(fd);
                         return false;
-                memcpy(&h, msg, sizeof(h));
-                if (h.len != n - sizeof(h))
-                        return false;
+                }
                 enum sandbox_phase before = sb->phase;
-                sandbox_on_message(sb, &h, msg + sizeof(h));
+                sandbox_on_message(sb, &h, msg + sizeof(h), n_fds ? fd : -1);
                 if (sb->phase == SANDBOX_DYING && before != SANDBOX_DYING)
                         return false;
         }
@@ -164,7 +224,10 @@ static void on_pidfd(struct watch *w, uint32_t events)
         if (sb->w_ctl.added)
                 sandbox_read_ctl(sb); /* last words: EXITED of execs, a setup ERROR */
         siginfo_t si = {0};
-        if (waitid(P_PIDFD, sb->pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+        /* A readable pidfd means init exited. Taken back after a restart, it is no child of
+         * ours (ECHILD): whoever it was reparented to reaps it. */
+        if (waitid(P_PIDFD, sb->pidfd, &si, WEXITED | WNOHANG) < 0 ? errno != ECHILD
+                                                                   : si.si_pid == 0)
                 return;
         const char *why = sb->phase == SANDBOX_DYING ? "killed"
                           : sb->setup_error[0]       ? sb->setup_error
@@ -199,6 +262,7 @@ void sandbox_kill(struct sandbox *sb, struct reply *reply)
         if (sb->phase == SANDBOX_LIVE)
                 registry_remove(sb->d->reg, &sb->rec); /* gone for list and get at once */
         sb->phase = SANDBOX_DYING;
+        sandbox_save(sb); /* a crash from here on is finished by the next daemon */
         loop_del(sb->d->loop, &sb->w_timer);
         /* SIGKILL to pid 1 of a pid namespace kills all of it; the kernel reports init's
          * death only once every other process there is gone. */
@@ -226,6 +290,7 @@ static int arm_timer(struct sandbox *sb, int64_t us)
         if (sb->timer_fd >= 0 && timerfd_settime(sb->timer_fd, 0, &its, NULL) < 0)
                 return negative_errno();
         sb->rec.end_us = us > 0 ? now_realtime_us() + us : -1;
+        sbx_record_touch(&sb->rec);
         return 0;
 }
 
@@ -243,7 +308,11 @@ int sandbox_set_timeout(struct sandbox *sb, int64_t timeout_s, struct rpc_error 
                 return 0;
         }
         int r = arm_timer(sb, timeout_s * 1000000);
-        return r < 0 ? timer_error(sb, r, err) : 0;
+        if (r < 0)
+                return timer_error(sb, r, err);
+        if (sb->phase == SANDBOX_LIVE)
+                sandbox_save(sb);
+        return 0;
 }
 
 static int freeze_error(struct sandbox *sb, int r, struct rpc_error *err)
@@ -266,6 +335,8 @@ int sandbox_pause(struct sandbox *sb, struct rpc_error *err)
         sb->paused_left_us = left < 0 ? -1 : left > 0 ? left : 1;
         (void)arm_timer(sb, 0); /* disarming cannot fail */
         sb->rec.state = SBX_PAUSED;
+        sbx_record_touch(&sb->rec);
+        sandbox_save(sb);
         log_info("sandbox %s paused", sb->rec.id);
         return 0;
 }
@@ -279,8 +350,10 @@ int sandbox_resume(struct sandbox *sb, int64_t timeout_s, struct rpc_error *err)
         if (r < 0)
                 return freeze_error(sb, r, err);
         sb->rec.state = SBX_RUNNING;
+        sbx_record_touch(&sb->rec);
         int64_t us = timeout_s >= 0 ? timeout_s * 1000000 : sb->paused_left_us;
         r = arm_timer(sb, us > 0 ? us : 0);
+        sandbox_save(sb);
         log_info("sandbox %s resumed", sb->rec.id);
         return r < 0 ? timer_error(sb, r, err) : 0;
 }
@@ -356,6 +429,11 @@ static int sandbox_spawn(struct sandbox *sb, struct rpc_error *err)
                 return rpc_error_set(err, RPC_RESOURCE_EXHAUSTED, NULL,
                                      "every uid range of the pool is in use");
         sb->has_uids = true;
+        if (sb->rec.internet_access &&
+            (r = network_attach(&d->net, sb->rec.id, &sb->net, &sb->rec.ip_address, err)) < 0)
+                return r;
+        sbx_record_touch(&sb->rec); /* ip_address */
+        struct net_error net_err = {0};
         struct spawn_config cfg = {
             .hostname = sb->rec.id,
             .init_fd = d->init_fd,
@@ -367,15 +445,28 @@ static int sandbox_spawn(struct sandbox *sb, struct rpc_error *err)
                        .rootfs = sb->template->rootfs,
                        .disk_mb = sb->rec.res.disk_mb},
             .seccomp = &d->seccomp,
+            .net = sb->rec.internet_access ? &sb->net.link : NULL,
+            .net_err = &net_err,
         };
         struct spawn_result res;
         r = spawn_sandbox(&cfg, &res);
+        if (r < 0 && net_err.step) {
+                log_error_errno(r, "sandbox %s: cannot %s: %s", sb->rec.id, net_err.step,
+                                net_err.detail);
+                return rpc_error_set(err, RPC_INTERNAL, NULL, "cannot start the sandbox: %s: %s",
+                                     net_err.step, net_err.detail);
+        }
         if (r < 0) {
                 log_error_errno(r, "sandbox %s: cannot start it", sb->rec.id);
+                if (r == -ENOENT && sb->template->rootfs)
+                        return rpc_error_set(err, RPC_UNAVAILABLE, "template_id",
+                                             "template %s: no root directory at %s",
+                                             sb->template->name, sb->template->rootfs);
                 return rpc_error_set(err, r == -EAGAIN ? RPC_RESOURCE_EXHAUSTED : RPC_INTERNAL,
                                      NULL, "cannot start the sandbox: %s", strerror(-r));
         }
         sb->rec.pid = res.pid;
+        sbx_record_touch(&sb->rec);
         sb->pidfd = res.pidfd;
         sb->ctl_fd = res.ctl_fd;
         r = loop_add(sb->d->loop, &sb->w_pidfd, sb->pidfd, EPOLLIN, on_pidfd);
@@ -423,10 +514,14 @@ int sandbox_create(const struct call *call, const struct create_params *p, struc
                 sandbox_abort(sb);
                 return rpc_error_set(err, RPC_INTERNAL, NULL, "%s", strerror(-r));
         }
+        /* The record comes first: a crash from here on is undone by the next daemon. */
+        sandbox_save(sb);
         if ((r = sandbox_make_cgroup(sb, err)) < 0 || (r = sandbox_spawn(sb, err)) < 0) {
                 sandbox_abort(sb);
                 return r;
         }
+        (void)proc_start_time(sb->rec.pid, &sb->start_time);
+        sandbox_save(sb);
         sb->create_reply = reply_new(call);
         if (!sb->create_reply) {
                 sandbox_kill(sb, NULL);
@@ -435,17 +530,199 @@ int sandbox_create(const struct call *call, const struct create_params *p, struc
         return CALL_ASYNC;
 }
 
-void sandbox_kill_all_sync(struct daemon *d)
+/* Kills the sandbox and waits for it (daemon exit, adoption): released before it returns. */
+static void sandbox_kill_sync(struct sandbox *sb, const char *why)
+{
+        sandbox_kill(sb, NULL);
+        struct pollfd p = {sb->pidfd, POLLIN, 0};
+        while (poll(&p, 1, -1) < 0 && errno == EINTR)
+                ;
+        siginfo_t si;
+        (void)waitid(P_PIDFD, sb->pidfd, &si, WEXITED | WNOHANG);
+        network_flush(&sb->d->net);
+        sandbox_release(sb, why);
+}
+
+void sandbox_detach_all(struct daemon *d)
 {
         struct list_node *pos, *tmp;
-        list_for_each_safe(pos, tmp, &d->sandboxes)
-            sandbox_kill(container_of(pos, struct sandbox, node), NULL);
+        network_flush(&d->net); /* sandboxes dead already, waiting for their veth */
         list_for_each_safe(pos, tmp, &d->sandboxes)
         {
                 struct sandbox *sb = container_of(pos, struct sandbox, node);
-                siginfo_t si;
-                while (waitid(P_PIDFD, sb->pidfd, &si, WEXITED) < 0 && errno == EINTR)
-                        ;
-                sandbox_release(sb, "the daemon is stopping");
+                if (sb->phase != SANDBOX_LIVE) {
+                        sandbox_kill_sync(sb, "the daemon is stopping");
+                        continue;
+                }
+                /* Its execs end with the connections that asked for them. */
+                exec_abort_all(sb);
+                sandbox_save(sb);
+                registry_remove(d->reg, &sb->rec);
+                sb->keep_record = true;
+                if (sb->net.state == NET_LEASE_HELD)
+                        d->net.keep_host = true;
+                sandbox_free(sb);
         }
+}
+
+/* ---- taking sandboxes back after a restart ---- */
+
+/* The init of a record, if that very process still runs (same pid, same start time): a pidfd
+ * of it, else -1. */
+static int saved_init(const struct sbx_saved *s)
+{
+        uint64_t st;
+        if (s->pid <= 0 || proc_start_time(s->pid, &st) < 0 || st != s->start_time)
+                return -1;
+        int pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
+        /* Checked again with the pidfd held: the pid cannot be reused under it now. */
+        if (pidfd >= 0 && (proc_start_time(s->pid, &st) < 0 || st != s->start_time))
+                pidfd = safe_close(pidfd);
+        return pidfd;
+}
+
+/* Init's parked socket (initproto.h); it parks it as soon as it sees the last daemon go, so
+ * give it a moment. */
+static int take_parked_socket(int pidfd)
+{
+        for (int i = 0; i < 200; i++) {
+                int fd = (int)syscall(SYS_pidfd_getfd, pidfd, INIT_PARKED_FD, 0);
+                if (fd < 0)
+                        return negative_errno();
+                int type = 0;
+                socklen_t len = sizeof(type);
+                if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+                    type == SOCK_SEQPACKET) {
+                        fcntl(fd, F_SETFL, O_NONBLOCK);
+                        return fd;
+                }
+                safe_close(fd);
+                usleep(5000);
+        }
+        return -ETIMEDOUT;
+}
+
+/* Everything a dead or half-made sandbox may have left: its processes, cgroup, veth and
+ * record. Its uid range and address were never claimed. */
+static void release_leftovers(struct daemon *d, const struct sbx_saved *s)
+{
+        _cleanup_close_ int pidfd = saved_init(s);
+        struct cgroup *cg = NULL;
+        if (cgroup_open(d->cgroot, s->rec.id, &cg) < 0)
+                cg = NULL;
+        if (pidfd >= 0) {
+                syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                /* A frozen task dies only once thawed. */
+                if (cg)
+                        (void)cgroup_freeze(cg, false);
+                struct pollfd p = {pidfd, POLLIN, 0};
+                (void)poll(&p, 1, 5000);
+        }
+        if (cg) {
+                (void)cgroup_kill(cg);
+                (void)cgroup_freeze(cg, false);
+                for (int i = 0; i < 500 && cgroup_populated(cg) == 1; i++)
+                        usleep(2000);
+                int r = cgroup_destroy(cg);
+                if (r < 0)
+                        log_error_errno(r, "sandbox %s: cannot remove its cgroup", s->rec.id);
+        }
+        network_forget(&d->net, s->rec.id);
+        state_remove(d->records_dir, s->rec.id);
+        log_info("sandbox %s: released what was left of it", s->rec.id);
+}
+
+static int adopt_watch(struct sandbox *sb)
+{
+        struct loop *loop = sb->d->loop;
+        int r = loop_add(loop, &sb->w_pidfd, sb->pidfd, EPOLLIN, on_pidfd);
+        if (r >= 0)
+                r = loop_add(loop, &sb->w_ctl, sb->ctl_fd, EPOLLIN, on_ctl);
+        if (r < 0 || sb->rec.state == SBX_PAUSED || sb->rec.end_us < 0)
+                return r;
+        /* The rest of its timeout; one that passed while no daemon ran ends it now. end_at
+         * stays what it was. */
+        int64_t end = sb->rec.end_us, left = end - now_realtime_us();
+        r = arm_timer(sb, left > 0 ? left : 1);
+        sb->rec.end_us = end;
+        return r;
+}
+
+/* Takes the record's sandbox back: its init answers on the parked socket, it is in the
+ * registry again with its timers, uid range and address. */
+static int adopt(struct daemon *d, struct sbx_saved *s)
+{
+        if (s->phase != SAVED_LIVE)
+                return -ESRCH;
+        _cleanup_close_ int pidfd = saved_init(s);
+        if (pidfd < 0)
+                return -ESRCH;
+        /* A paused sandbox's init is frozen and cannot have parked its socket yet: thaw it
+         * for that moment. */
+        struct cgroup *cg = NULL;
+        bool paused = s->rec.state == SBX_PAUSED && cgroup_open(d->cgroot, s->rec.id, &cg) == 0;
+        if (paused)
+                (void)cgroup_freeze(cg, false);
+        _cleanup_close_ int ctl = take_parked_socket(pidfd);
+        if (paused) {
+                (void)cgroup_freeze(cg, true);
+                cgroup_free(cg);
+        }
+        if (ctl < 0)
+                return ctl;
+        int r = initproto_send(ctl, INIT_MSG_HELLO, 0, 0, 0, NULL, 0);
+        if (r < 0)
+                return r;
+        struct sandbox *sb = calloc(1, sizeof(*sb));
+        if (!sb)
+                return -ENOMEM;
+        *sb = (struct sandbox){.rec = s->rec,
+                               .d = d,
+                               .phase = SANDBOX_LIVE,
+                               .env = s->env,
+                               .pidfd = TAKE_FD(pidfd),
+                               .ctl_fd = TAKE_FD(ctl),
+                               .timer_fd = -1,
+                               .timeout_s = s->timeout_s,
+                               .paused_left_us = s->paused_left_us,
+                               .start_time = s->start_time,
+                               .uid_base = s->uid_base};
+        s->rec = (struct sbx_record){0};
+        s->env = NULL;
+        sb->template = config_find_template(&d->cfg, sb->rec.template_id);
+        /* Exec ids of the last daemon may still be reported: start far from them. */
+        (void)getrandom(&sb->next_exec_id, sizeof(sb->next_exec_id), 0);
+        list_init(&sb->kill_waiters);
+        list_init(&sb->execs);
+        list_add_tail(&d->sandboxes, &sb->node);
+        d->n_sandboxes++;
+        if (cgroup_open(d->cgroot, sb->rec.id, &sb->cg) < 0)
+                sb->cg = NULL;
+        sb->has_uids = s->has_uids && uidpool_claim(&d->uids, s->uid_base) == 0;
+        if ((r = registry_add(d->reg, &sb->rec)) < 0 ||
+            (sb->rec.internet_access &&
+             (r = network_adopt(&d->net, sb->rec.id, sb->rec.ip_address, &sb->net)) < 0) ||
+            (r = adopt_watch(sb)) < 0) {
+                log_error_errno(r, "sandbox %s: cannot take it back", sb->rec.id);
+                sandbox_kill_sync(sb, "it could not be taken back");
+                return 0;
+        }
+        log_info("sandbox %s taken back (pid %d, %" PRIu64 " execs)", sb->rec.id, (int)sb->rec.pid,
+                 sb->rec.exec_count);
+        return 0;
+}
+
+static void adopt_one(struct sbx_saved *s, bool ok, void *userdata)
+{
+        struct daemon *d = userdata;
+        if (ok && adopt(d, s) == 0)
+                return;
+        release_leftovers(d, s);
+}
+
+void sandbox_adopt_all(struct daemon *d)
+{
+        int r = state_load_all(d->records_dir, adopt_one, d);
+        if (r < 0)
+                log_error_errno(r, "cannot read the records in %s", d->records_dir);
 }

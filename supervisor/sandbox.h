@@ -32,8 +32,11 @@ struct sandbox {
         uint32_t next_exec_id;
         int64_t timeout_s;      /* the timeout asked at create, armed once live */
         int64_t paused_left_us; /* while paused: the time left to run, -1 for none */
+        uint64_t start_time;    /* init's start time: with its pid, names it for good */
+        bool keep_record;       /* freed by a stopping daemon: the sandbox lives on */
         uint32_t uid_base;      /* host id of root inside; valid when has_uids */
         bool has_uids;
+        struct net_lease net;   /* with internet access: its address and veth */
         char setup_error[160]; /* why init could not start, from its ERROR message */
         struct list_node node; /* in daemon.sandboxes */
 };
@@ -65,13 +68,25 @@ int sandbox_pause(struct sandbox *sb, struct rpc_error *err);
 /* Thaws it; its timeout becomes timeout_s (0: none), or what was left when timeout_s < 0. */
 int sandbox_resume(struct sandbox *sb, int64_t timeout_s, struct rpc_error *err);
 
-/* Kills every sandbox and waits for each to be gone (daemon exit). */
-void sandbox_kill_all_sync(struct daemon *d);
+/* Writes the sandbox's record (state.h), as it is now. */
+void sandbox_save(struct sandbox *sb);
+
+/* Daemon exit: live sandboxes are left running, their records saved for the next daemon;
+ * those being made or killed are finished (killed) first. */
+void sandbox_detach_all(struct daemon *d);
+/* Daemon start: takes back the sandboxes of the records in the state directory, and releases
+ * everything of those that died or that a crash left half made or half killed. */
+void sandbox_adopt_all(struct daemon *d);
 
 /* exec.c: sandbox.exec on a live sandbox; replies later. */
 int exec_start(const struct call *call, struct sandbox *sb, json_object *params,
                struct rpc_error *err);
 /* exec.c: a message from init about an exec. */
 void exec_on_exited(struct sandbox *sb, uint32_t exec_id, int status, int err, uint32_t step);
+/* exec.c: the master of an exec's terminal (taken); it goes to the client. */
+void exec_on_pty(struct sandbox *sb, uint32_t exec_id, int fd);
+/* exec.c: sandbox.exec_signal, a signal for an exec of the caller's connection. */
+int exec_signal_call(const struct call *call, json_object *params, json_object **ret,
+                     struct rpc_error *err);
 /* exec.c: the sandbox is gone; finish every exec as killed. */
 void exec_abort_all(struct sandbox *sb);

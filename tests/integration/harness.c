@@ -47,6 +47,8 @@ static pid_t spawn_daemon(const struct harness *h)
         return pid;
 }
 
+static int wait_for_socket(struct harness *h);
+
 sandboxd_client *harness_connect(struct harness *h)
 {
         sandboxd_client *c = NULL;
@@ -67,17 +69,7 @@ int harness_start(struct harness *h, const char *extra_config)
         h->pid = spawn_daemon(h);
         if (h->pid < 0)
                 return -errno;
-        for (int i = 0; i < 500; i++) { /* 5 s */
-                h->client = harness_connect(h);
-                if (h->client)
-                        return 0;
-                if (waitpid(h->pid, NULL, WNOHANG) == h->pid) {
-                        h->pid = 0;
-                        return -ECHILD;
-                }
-                usleep(10000);
-        }
-        return -ETIMEDOUT;
+        return wait_for_socket(h);
 }
 
 static bool dir_has_cgroup(const char *base, const char *parent, const char *name, int depth)
@@ -118,9 +110,70 @@ static int rm_rf(const char *path)
         return system(cmd);
 }
 
+static int wait_for_socket(struct harness *h)
+{
+        for (int i = 0; i < 1000; i++) { /* 10 s */
+                h->client = harness_connect(h);
+                if (h->client)
+                        return 0;
+                if (waitpid(h->pid, NULL, WNOHANG) == h->pid) {
+                        h->pid = 0;
+                        return -ECHILD;
+                }
+                usleep(10000);
+        }
+        return -ETIMEDOUT;
+}
+
+int harness_restart(struct harness *h, int sig)
+{
+        if (h->client)
+                sandboxd_disconnect(h->client);
+        h->client = NULL;
+        kill(h->pid, sig);
+        waitpid(h->pid, NULL, 0);
+        h->pid = spawn_daemon(h);
+        return h->pid < 0 ? -errno : wait_for_socket(h);
+}
+
+int harness_kill_all(struct harness *h)
+{
+        int n = 0;
+        for (;;) {
+                sandboxd_list_opts o = sandboxd_list_opts_default();
+                sandboxd_page *p = NULL;
+                if (!h->client || sandboxd_list(h->client, &o, &p, NULL) != 0)
+                        return -1;
+                size_t count = p->count;
+                for (size_t i = 0; i < count; i++)
+                        n += sandboxd_kill(h->client, p->sandboxes[i]->sandbox_id, NULL) == 0;
+                sandboxd_page_free(p);
+                if (count == 0)
+                        return n;
+        }
+}
+
+static bool records_left(const struct harness *h)
+{
+        char path[128];
+        snprintf(path, sizeof(path), "%s/state/sandboxes", h->dir);
+        DIR *d = opendir(path);
+        bool any = false;
+        struct dirent *e;
+        while (d && !any && (e = readdir(d)))
+                any = e->d_name[0] != '.';
+        if (d)
+                closedir(d);
+        return any;
+}
+
 int harness_stop(struct harness *h)
 {
         int failed = 0;
+        if (harness_kill_all(h) < 0) {
+                fprintf(stderr, "harness: cannot kill the sandboxes before stopping\n");
+                failed = -1;
+        }
         if (h->client)
                 sandboxd_disconnect(h->client);
         if (h->pid > 0) {
@@ -131,6 +184,10 @@ int harness_stop(struct harness *h)
                         fprintf(stderr, "harness: sandboxd ended with status 0x%x\n", status);
                         failed = -1;
                 }
+        }
+        if (records_left(h)) {
+                fprintf(stderr, "harness: sandbox records are left behind\n");
+                failed = -1;
         }
         if (harness_cgroup_exists(h, NULL)) {
                 fprintf(stderr, "harness: cgroup %s is left behind\n", h->cgroup_parent);

@@ -17,9 +17,16 @@ struct harness {
 
 /* Starts sandboxd with extra_config (JSON members, may be NULL) and connects. 0 or -errno. */
 int harness_start(struct harness *h, const char *extra_config);
-/* SIGTERM, wait (it must exit 0), then assert nothing is left: no cgroup under the parent,
- * no process in one, the temp dir removed. Returns 0 or -1 with a message on stderr. */
+/* Kills every sandbox, SIGTERM, wait (it must exit 0), then asserts nothing is left: no
+ * cgroup under the parent, no record; removes the temp dir. 0 or -1 with a message. */
 int harness_stop(struct harness *h);
+
+/* Stops the daemon with sig (SIGKILL: a crash; SIGTERM: a clean stop), which leaves its
+ * sandboxes running, starts it again on the same socket, state and cgroups, and reconnects
+ * h->client. 0 or -errno. */
+int harness_restart(struct harness *h, int sig);
+/* Kills every sandbox through the API; how many it killed, or -1. */
+int harness_kill_all(struct harness *h);
 
 /* A new connection to the daemon. */
 sandboxd_client *harness_connect(struct harness *h);

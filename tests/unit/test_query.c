@@ -318,6 +318,114 @@ static void test_result_object(void **state)
         assert_ptr_equal(json_object_object_get(item, "metadata"), f->recs[5].metadata);
 }
 
+/* ---- the cached JSON of the items ------------------------------------------------------- */
+
+/* The reply line for res as it was made before items were cached: every sandbox object built
+ * afresh by sbx_record_to_json(). */
+static char *uncached_line(const struct sbx_registry *reg, json_object *res)
+{
+        _cleanup_json_ json_object *id = json_object_new_int(7);
+        json_object *arr = json_object_object_get(res, "sandboxes");
+        json_object *items = json_object_new_array();
+        json_object *ref = json_object_new_object();
+
+        for (size_t i = 0; i < json_object_array_length(arr); i++) {
+                const char *sid = json_object_get_string(
+                    json_object_object_get(json_object_array_get_idx(arr, i), "sandbox_id"));
+                struct sbx_record *rec = registry_get(reg, sid);
+
+                assert_non_null(rec);
+                json_object_array_add(items, sbx_record_to_json(rec));
+        }
+        json_object_object_add(ref, "sandboxes", items);
+        json_object_object_add(ref, "count", json_object_get(json_object_object_get(res, "count")));
+        json_object_object_add(ref, "has_more",
+                               json_object_get(json_object_object_get(res, "has_more")));
+        json_object_object_add(ref, "next_cursor",
+                               json_object_get(json_object_object_get(res, "next_cursor")));
+        return rpc_format_result(id, ref, NULL);
+}
+
+/* The page for doc and cursor as the daemon sends it (NULL cursor: first page), checked
+ * against the uncached line; *ret_cursor gets its next_cursor (may be NULL). */
+static char *reply_line(const struct fixture *f, const char *doc, const char *cursor,
+                        char **ret_cursor)
+{
+        _cleanup_json_ json_object *id = json_object_new_int(7);
+        json_object *res = page(f->reg, doc, cursor, true, 0);
+        _cleanup_free_ char *want = uncached_line(f->reg, res);
+        json_object *c = json_object_object_get(res, "next_cursor");
+        char *line;
+
+        if (ret_cursor)
+                *ret_cursor = c ? strdup(json_object_get_string(c)) : NULL;
+        line = rpc_format_result(id, res, NULL);
+        assert_non_null(line);
+        assert_string_equal(line, want);
+        return line;
+}
+
+/* The line is byte for byte what building each object afresh gave, cold and warm. */
+static void test_reply_bytes(void **state)
+{
+        const struct fixture *f = *state;
+        static const char *const docs[] = {
+            NULL,
+            "{\"order\":\"asc\"}",
+            "{\"metadata_equals\":{\"env\":\"prod\"}}",
+            "{\"state\":[\"paused\"],\"limit\":1}",
+        };
+
+        for (int pass = 0; pass < 2; pass++) {
+                for (size_t i = 0; i < ELEMENTSOF(docs); i++)
+                        free(reply_line(f, docs[i], NULL, NULL));
+                _cleanup_free_ char *cursor = NULL, *next = NULL;
+                free(reply_line(f, "{\"limit\":2}", NULL, &cursor));
+                free(reply_line(f, "{\"limit\":2}", cursor, &next));
+                assert_non_null(next);
+        }
+}
+
+/* A record changed after a list shows its new values in the next one; the filters see them
+ * too, and a page made before keeps what was true then. */
+static void test_list_after_change(void **state)
+{
+        const struct fixture *f = *state;
+        _cleanup_json_ json_object *id = json_object_new_int(7);
+        _cleanup_json_ json_object *before = page(f->reg, "{\"limit\":1}", NULL, true, 0);
+        _cleanup_free_ char *line = NULL, *old_line = NULL;
+        struct sbx_record *r5 = &f->recs[5], *r0 = &f->recs[0];
+        json_object *item;
+
+        expect(f, "{\"state\":[\"paused\"]}", "4,1");
+        free(reply_line(f, NULL, NULL, NULL));
+        r5->exec_count = 8;
+        sbx_record_touch(r5);
+        r0->state = SBX_PAUSED;
+        r0->end_us = 1000 * SEC;
+        sbx_record_touch(r0);
+        expect(f, "{\"state\":[\"paused\"]}", "4,1,0");
+        expect(f, "{\"min_exec_count\":8}", "5,2");
+        line = reply_line(f, NULL, NULL, NULL);
+        assert_non_null(strstr(line, "\"sandbox_id\":\"id000000000000000005\",\"template_id\":"
+                                     "\"host\",\"state\":\"running\""));
+        assert_non_null(strstr(line, "\"exec_count\":8,"));
+        assert_non_null(strstr(line, "\"state\":\"paused\",\"metadata\":{\"env\":\"dev\"},"));
+        assert_non_null(strstr(line, "\"end_at\":\"1970-01-01T00:16:40.000000Z\""));
+        /* The page of before the change still says 7. */
+        item = json_object_array_get_idx(json_object_object_get(before, "sandboxes"), 0);
+        assert_int_equal(json_object_get_int(json_object_object_get(item, "exec_count")), 7);
+        old_line = rpc_format_result(id, json_object_get(before), NULL);
+        assert_non_null(strstr(old_line, "\"exec_count\":7,"));
+        /* Changed with no touch at all: a counter or a state is still never served stale. */
+        r5->exec_count = 9;
+        r5->state = SBX_PAUSED;
+        free(line);
+        line = reply_line(f, "{\"limit\":1}", NULL, NULL);
+        assert_non_null(strstr(line, "\"state\":\"paused\""));
+        assert_non_null(strstr(line, "\"exec_count\":9,"));
+}
+
 /* ---- invalid params --------------------------------------------------------------------- */
 
 static void test_limit(void **state)
@@ -855,6 +963,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_has_more_counts_only_visible, setup_small,
                                             teardown),
             cmocka_unit_test_setup_teardown(test_result_object, setup_small, teardown),
+            cmocka_unit_test_setup_teardown(test_reply_bytes, setup_small, teardown),
+            cmocka_unit_test_setup_teardown(test_list_after_change, setup_small, teardown),
             cmocka_unit_test_setup_teardown(test_limit, setup_small, teardown),
             cmocka_unit_test(test_invalid_params),
             cmocka_unit_test(test_unknown_param_is_printable),

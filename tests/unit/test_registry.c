@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "common/macros.h"
+#include "ipc/rpc.h"
 #include "supervisor/registry.h"
 
 static void registry_freep(struct sbx_registry **reg)
@@ -348,14 +349,195 @@ static void test_record_json(void **state)
         sbx_record_done(&r);
 }
 
+/* ---- the JSON form list pages share ------------------------------------------------------ */
+
+static struct sbx_record cached_record(void)
+{
+        return (struct sbx_record){
+            .id = "k3v9q0x2m7c4b8n1z5a6",
+            .template_id = strdup("host"),
+            .state = SBX_RUNNING,
+            /* Escapes of every kind: the cached text must be exactly what json-c prints. */
+            .metadata =
+                json_tokener_parse("{\"path\":\"/a/b\",\"q\":\"\\\"x\\\\\","
+                                   "\"c\":\"\\u0001\\t\\u007f\",\"u\":\"\xc3\xa9\\u20ac\"}"),
+            .created_us = 1795341600123456LL,
+            .started_us = 1795341600125012LL,
+            .end_us = 1795341900125012LL,
+            .exec_count = 3,
+            .internet_access = true,
+            .owner_uid = 1000,
+            .pid = 4242,
+            .ip_address = strdup("10.88.0.2"),
+            .res = {1.5, 512, 256, 1024},
+        };
+}
+
+/* What the record prints uncached, with the flags of the wire. */
+static char *fresh_text(const struct sbx_record *r)
+{
+        _cleanup_(json_putp) json_object *o = sbx_record_to_json(r);
+
+        assert_non_null(o);
+        return strdup(json_object_to_json_string_ext(o, RPC_STRING_FLAGS));
+}
+
+/* What a page prints for r now: the object inside an array, as in "sandboxes". */
+static char *listed_text(struct sbx_record *r)
+{
+        _cleanup_(json_putp) json_object *arr = json_object_new_array();
+        json_object *o = sbx_record_listed_json(r);
+        size_t len;
+        const char *s;
+
+        assert_non_null(o);
+        assert_int_equal(json_object_array_add(arr, o), 0);
+        s = json_object_to_json_string_length(arr, RPC_STRING_FLAGS, &len);
+        assert_true(len >= 2 && s[0] == '[' && s[len - 1] == ']');
+        return strndup(s + 1, len - 2);
+}
+
+static void assert_listed_is_fresh(struct sbx_record *r)
+{
+        _cleanup_free_ char *want = fresh_text(r), *got = listed_text(r);
+
+        assert_string_equal(got, want);
+}
+
+static void test_listed_json_text(void **state)
+{
+        struct sbx_record r = cached_record();
+        _cleanup_(json_putp) json_object *a = sbx_record_listed_json(&r);
+        _cleanup_(json_putp) json_object *b = sbx_record_listed_json(&r);
+        _cleanup_(json_putp) json_object *back = NULL;
+        _cleanup_free_ char *want = fresh_text(&r);
+
+        assert_non_null(a);
+        assert_ptr_equal(a, b); /* built once, shared */
+        assert_listed_is_fresh(&r);
+        /* Still a navigable object, its metadata the record's own. */
+        assert_string_equal(get_str(a, "sandbox_id"), "k3v9q0x2m7c4b8n1z5a6");
+        assert_ptr_equal(json_object_object_get(a, "metadata"), r.metadata);
+        /* Printed alone, or with other flags, it is the same valid JSON. */
+        assert_string_equal(json_object_to_json_string_ext(a, RPC_STRING_FLAGS), want);
+        back = json_tokener_parse(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY));
+        assert_non_null(back);
+        assert_string_equal(get_str(back, "ip_address"), "10.88.0.2");
+        sbx_record_done(&r);
+        assert_null(r.cache);
+        /* The pages' references outlive the record's cache. */
+        assert_string_equal(json_object_to_json_string_ext(b, RPC_STRING_FLAGS), want);
+}
+
+static void test_listed_json_touch(void **state)
+{
+        struct sbx_record r = cached_record();
+        _cleanup_(json_putp) json_object *before = sbx_record_listed_json(&r);
+        _cleanup_free_ char *old_text = fresh_text(&r);
+        _cleanup_(json_putp) json_object *after = NULL;
+
+        r.exec_count++;
+        sbx_record_touch(&r);
+        after = sbx_record_listed_json(&r);
+        assert_ptr_not_equal(after, before);
+        assert_non_null(
+            strstr(json_object_to_json_string_ext(after, RPC_STRING_FLAGS), "\"exec_count\":4,"));
+        /* A page made before still sends what was true then. */
+        assert_string_equal(json_object_to_json_string_ext(before, RPC_STRING_FLAGS), old_text);
+        /* An edit in place is seen only through the touch. */
+        r.ip_address[0] = '9';
+        sbx_record_touch(&r);
+        assert_listed_is_fresh(&r);
+        assert_string_equal(get_str(after, "ip_address"), "10.88.0.2");
+        sbx_record_touch(&r); /* twice, and on a record never listed: harmless */
+        sbx_record_done(&r);
+        sbx_record_touch(&r);
+        sbx_record_done(&r);
+}
+
+static void set_paused(struct sbx_record *r)
+{
+        r->state = SBX_PAUSED;
+}
+static void set_started(struct sbx_record *r)
+{
+        r->started_us += 1;
+}
+static void drop_timeout(struct sbx_record *r)
+{
+        r->end_us = -1;
+}
+static void count_exec(struct sbx_record *r)
+{
+        r->exec_count++;
+}
+static void set_pid(struct sbx_record *r)
+{
+        r->pid = 4243;
+}
+static void set_owner(struct sbx_record *r)
+{
+        r->owner_uid = 0;
+}
+static void set_offline(struct sbx_record *r)
+{
+        r->internet_access = false;
+}
+static void drop_ip(struct sbx_record *r)
+{
+        free(r->ip_address);
+        r->ip_address = NULL;
+}
+static void set_template(struct sbx_record *r)
+{
+        free(r->template_id);
+        r->template_id = strdup("alpine-with-a-longer-name");
+}
+static void set_cpus(struct sbx_record *r)
+{
+        r->res.cpu_count = 2.25;
+}
+static void set_memory(struct sbx_record *r)
+{
+        r->res.memory_mb = 1024;
+}
+
+/* A change nobody touched for is still never served stale. */
+static void test_listed_json_checks_fields(void **state)
+{
+        static void (*const changes[])(struct sbx_record *) = {
+            set_paused,  set_started, drop_timeout, count_exec, set_pid,    set_owner,
+            set_offline, drop_ip,     set_template, set_cpus,   set_memory,
+        };
+        struct sbx_record r = cached_record();
+
+        for (size_t i = 0; i < ELEMENTSOF(changes); i++) {
+                _cleanup_free_ char *before = listed_text(&r), *after = NULL;
+
+                changes[i](&r);
+                assert_listed_is_fresh(&r);
+                after = fresh_text(&r);
+                if (strcmp(before, after) == 0)
+                        fail_msg("change %zu changed nothing: a useless test", i);
+        }
+        sbx_record_done(&r);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_add_get_remove), cmocka_unit_test(test_order_and_ties),
-            cmocka_unit_test(test_bounds),         cmocka_unit_test(test_random_against_model),
-            cmocka_unit_test(test_many),           cmocka_unit_test(test_state_names),
-            cmocka_unit_test(test_id_generate),    cmocka_unit_test(test_id_valid),
+            cmocka_unit_test(test_add_get_remove),
+            cmocka_unit_test(test_order_and_ties),
+            cmocka_unit_test(test_bounds),
+            cmocka_unit_test(test_random_against_model),
+            cmocka_unit_test(test_many),
+            cmocka_unit_test(test_state_names),
+            cmocka_unit_test(test_id_generate),
+            cmocka_unit_test(test_id_valid),
             cmocka_unit_test(test_record_json),
+            cmocka_unit_test(test_listed_json_text),
+            cmocka_unit_test(test_listed_json_touch),
+            cmocka_unit_test(test_listed_json_checks_fields),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

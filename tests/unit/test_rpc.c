@@ -328,6 +328,51 @@ static void test_parse_value(void **state)
         assert_int_equal(rpc_parse_value("[1] 2", 5, &o), -EBADMSG);
 }
 
+/* Text checks find a bad byte wherever it sits: in the ASCII run checked a word at a time,
+ * at its edges, and after it. */
+static void test_parse_value_bad_byte_anywhere(void **state)
+{
+        static const struct {
+                const char *bytes;
+                int want;
+        } bad[] = {
+            {"\x01", -EBADMSG},        {"\x1f", -EBADMSG},
+            {"\x80", -EILSEQ},         {"\xc0\xaf", -EILSEQ}, /* overlong '/' */
+            {"\xed\xa0\x80", -EILSEQ},                        /* a surrogate */
+            {"\xff", -EILSEQ},
+        };
+        const char *spaced = "{\"a\":\t1,\r\n\"b\":[2]}";
+        json_object *spaced_o = NULL;
+        char text[80];
+
+        for (size_t at = 1; at < 40; at++) {
+                json_object *o = NULL;
+
+                /* A string with DEL and UTF-8 at byte `at`, which pass; then bad bytes there. */
+                memset(text, 'a', sizeof(text));
+                text[0] = '"';
+                memcpy(text + at, "\x7f\xc3\xa9\xe2\x82\xac", 6);
+                text[at + 26] = '"';
+                assert_int_equal(rpc_parse_value(text, at + 27, &o), 0);
+                assert_int_equal(json_object_get_string_len(o), at + 25);
+                json_object_put(o);
+                for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                        size_t n = strlen(bad[i].bytes);
+
+                        memset(text, 'a', sizeof(text));
+                        text[0] = '"';
+                        memcpy(text + at, bad[i].bytes, n);
+                        text[at + 20] = '"';
+                        o = (json_object *)&o;
+                        assert_int_equal(rpc_parse_value(text, at + 21, &o), bad[i].want);
+                        assert_ptr_equal(o, (json_object *)&o); /* untouched */
+                }
+        }
+        /* Whitespace between tokens is not a control character to refuse. */
+        assert_int_equal(rpc_parse_value(spaced, strlen(spaced), &spaced_o), 0);
+        json_object_put(spaced_o);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -346,6 +391,7 @@ int main(void)
             cmocka_unit_test(test_reasons),
             cmocka_unit_test(test_truncation_keeps_utf8),
             cmocka_unit_test(test_parse_value),
+            cmocka_unit_test(test_parse_value_bad_byte_anywhere),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
