@@ -493,8 +493,13 @@ static void test_cpu(void **state)
                 printf("# cpu: skipping cpu_count 2: the host has %ld CPU\n", ncpu);
                 return;
         }
+        /* That it can use 2 depends on the host being idle: the best of three tries. */
         sandboxd_sandbox *two = create(2.0, 0, 0, 0);
-        ratio = cpu_ratio(two->sandbox_id);
+        ratio = 0;
+        for (int i = 0; i < 3 && ratio < 1.2; i++) {
+                double r = cpu_ratio(two->sandbox_id);
+                ratio = r > ratio ? r : ratio;
+        }
         printf("# cpu: cpu_count 2 -> %.2f CPUs (host has %ld)\n", ratio, ncpu);
         kill_sandbox(two);
         if (ratio < 1.2)
