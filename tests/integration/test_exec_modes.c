@@ -185,7 +185,9 @@ static void test_stream_backpressure(void **state)
         sleep(1);
         long rss1 = harness_rss_kb(&H);
         print_message("daemon rss %ld -> %ld KiB with a client not reading 64 MiB\n", rss0, rss1);
+#ifndef __SANITIZE_ADDRESS__ /* there RSS is ASan's quarantine: LeakSanitizer checks leaks */
         assert_true(rss1 - rss0 < 32 * 1024);
+#endif
         /* Now read it all: every byte arrives, then the result. */
         FILE *f = fdopen(fd, "r");
         char *line = NULL;
