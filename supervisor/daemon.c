@@ -289,7 +289,9 @@ void daemon_done(struct daemon *d)
                 unlink(d->socket_path);
         if (d->loop) {
                 conn_close_all(d);
-                sandbox_detach_all(d);
+                /* Only a daemon that got as far as the network can have sandboxes. */
+                if (d->net.cfg)
+                        sandbox_detach_all(d);
                 loop_del(d->loop, &d->w_sig);
         }
         if (d->cgroot) {

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -39,6 +41,7 @@
 #define POOL_SIZE 61 /* a /26 less the network, gateway and broadcast addresses */
 #define N_CLEANUP 50
 #define N_LATENCY 20
+#define LOCK_PATH "/run/sandboxd-test-network.lock"
 
 #define CONFIG                                                                                     \
         "\"default_timeout\": 120, \"network\": {\"bridge\": \"" BRIDGE "\", \"subnet\": "         \
@@ -68,6 +71,7 @@ static struct harness H;
 static pid_t server_pid;
 static int host_listener = -1;
 static int ip_forward_before = -1;
+static int lock_fd = -1;
 
 static int sh_quiet(const char *fmt, ...)
 {
@@ -175,11 +179,27 @@ static int group_teardown(void **state)
                          " 2>/dev/null");
                 r = -1;
         }
+        close(lock_fd); /* the next run's turn */
         return r;
+}
+
+/* Bridge, table, fake internet and ip_forward are the host's, one of each: two runs of this
+ * test (from two build trees) take turns. */
+static int lock_host(void)
+{
+        lock_fd = open(LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        return lock_fd >= 0 && flock(lock_fd, LOCK_EX) == 0 ? 0 : -1;
 }
 
 static int group_setup(void **state)
 {
+        if (lock_host() < 0)
+                return -1;
+        /* A run killed before its teardown may have left this test's own objects; with the
+         * lock held they are no one else's. */
+        sh_quiet("ip netns del " INET_NS " 2>/dev/null; ip link del " UPLINK " 2>/dev/null; "
+                 "ip link del " BRIDGE " 2>/dev/null; nft delete table inet " TABLE
+                 " 2>/dev/null; true");
         ip_forward_before = read_ip_forward();
         if (fake_internet_up() < 0 || host_service_up() < 0 || harness_start(&H, CONFIG) < 0) {
                 group_teardown(state);
