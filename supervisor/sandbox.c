@@ -539,8 +539,9 @@ static void sandbox_kill_sync(struct sandbox *sb, const char *why)
                 ;
         siginfo_t si;
         (void)waitid(P_PIDFD, sb->pidfd, &si, WEXITED | WNOHANG);
-        network_flush(&sb->d->net);
+        struct network *net = &sb->d->net;
         sandbox_release(sb, why);
+        network_flush(net); /* its veth: released, and the sandbox with it, before we return */
 }
 
 void sandbox_detach_all(struct daemon *d)
