@@ -4,12 +4,12 @@
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 n=${2:-1000}
-tmp=$(mktemp -d /tmp/sandboxd-restart.XXXXXX)
+tmp=$(mktemp -d /dev/shm/sandboxd-restart.XXXXXX) # tmpfs, as /run is on a host
 sock=$tmp/s.sock
 echo "{\"cgroup_parent\":\"sandboxd-bench-restart-$$\",\"max_sandboxes\":4096}" >"$tmp/config.json"
 pid=
 start() { "$build/bin/sandboxd" --socket "$sock" --state-dir "$tmp/state" \
-                --config "$tmp/config.json" --log-level error & pid=$!; }
+                --config "$tmp/config.json" --log-level error >>"$tmp/log" 2>&1 & pid=$!; }
 ctl() { "$build/bin/sandboxctl" --socket "$sock" "$@"; }
 cleanup() {
         ids=$(ctl list --all --json 2>/dev/null | grep -o '"sandbox_id": "[a-z0-9]*"' | cut -d'"' -f4 || true)
@@ -20,20 +20,19 @@ cleanup() {
 }
 trap cleanup EXIT
 now_ms() { date +%s%3N; }
-first_answer() { # ms from start to the first answer of system.info
-        local t0 t1
+first_answer() { # sets ms: from start to the first answer of system.info
+        local t0
         t0=$(now_ms)
         start
         until ctl system >/dev/null 2>&1; do sleep 0.005; done
-        t1=$(now_ms)
-        echo $((t1 - t0))
+        ms=$(($(now_ms) - t0))
 }
 start
 until ctl system >/dev/null 2>&1; do sleep 0.01; done
 for _ in $(seq "$n"); do ctl create --timeout 0 >/dev/null; done
 for sig in TERM KILL; do
         kill -"$sig" "$pid"; wait "$pid" 2>/dev/null || true
-        ms=$(first_answer)
+        first_answer
         live=$(ctl system | grep -o 'sandboxes.running: [0-9]*' | grep -o '[0-9]*$')
         echo "SIG$sig: first answer after ${ms} ms, $live of $n sandboxes taken back"
 done

@@ -28,7 +28,9 @@ for prog in sandboxd sandboxd-init sandboxd-bench; do
 done
 
 cgroup_parent=sandboxd-bench-$$
-tmp=$(mktemp -d /tmp/sandboxd-bench.XXXXXX)
+# The state directory on tmpfs, as /run is on a host: a record is rewritten at every exec, and on
+# ext4 replacing a file by rename flushes it first.
+tmp=$(mktemp -d /dev/shm/sandboxd-bench.XXXXXX)
 sock=$tmp/sandboxd.sock
 daemon_pid=
 runc=

@@ -93,7 +93,7 @@ static int m_list(const struct call *call, json_object *params, json_object **re
                 return r;
         *ret = query_run(call->d->reg, q, call_is_root(call), call->conn->cred.uid);
         query_free(q);
-        return 0;
+        return *ret ? 0 : rpc_error_set(err, RPC_INTERNAL, NULL, "out of memory");
 }
 
 static int m_kill(const struct call *call, json_object *params, json_object **ret,

@@ -138,6 +138,8 @@ static void lease_end(struct network *net, struct net_lease *l)
         net->idle_since_us = now_monotonic_us();
         if (net->cfg->linger_s == 0 && net->host_ready)
                 host_down(net);
+        else
+                schedule(net); /* the end of the linger */
 }
 
 static void lease_delete_link(struct net_lease *l)

@@ -3,8 +3,10 @@
  * The registry index is in (created_us asc, id desc) order, so "asc" walks it forward and
  * "desc" backward. A page seeks in O(log n) to where the walk resumes, narrowed further by
  * since/until, then scans without allocating until it has `limit` matches plus one more
- * (which only sets has_more). Each item is the record's cached object (record.c), which prints
- * text made once, so a page costs a reference and a copy per sandbox. */
+ * (which only sets has_more). A metadata filter first checks each record's 64-bit summary of
+ * its metadata (record.h), which most records fail without a look at their metadata objects.
+ * Each item is the record's cached object (record.c), which prints text made once, so a page
+ * costs a reference and a copy per sandbox. */
 #include "supervisor/query.h"
 
 #include <errno.h>
@@ -36,6 +38,7 @@ struct sbx_query {
         size_t n_eq;
         char **exists; /* sorted, unique */
         size_t n_exists;
+        uint64_t meta_need; /* the metadata bits (record.h) a match has */
         bool has_since, has_until;
         int64_t since_us, until_us;
         int internet; /* -1: either */
@@ -505,6 +508,10 @@ int query_parse(json_object *params, struct sbx_query **ret, struct rpc_error *e
                         return r;
         }
         q->cursor_text = NULL;
+        for (size_t i = 0; i < q->n_eq; i++)
+                q->meta_need |= sbx_meta_pair_bit(q->eq[i].key, q->eq[i].value, q->eq[i].value_len);
+        for (size_t i = 0; i < q->n_exists; i++)
+                q->meta_need |= sbx_meta_key_bit(q->exists[i]);
         *ret = TAKE_PTR(q);
         return 0;
 }
@@ -557,6 +564,9 @@ bool query_match(const struct sbx_query *q, const struct sbx_record *rec)
         if (rec->exec_count < q->min_exec || rec->exec_count > q->max_exec)
                 return false;
         if (q->template_id && strcmp(q->template_id, rec->template_id ?: "") != 0)
+                return false;
+        /* Most records fail here, without a look at their metadata objects. */
+        if (sbx_record_meta_bits_valid(rec) && (rec->meta_bits & q->meta_need) != q->meta_need)
                 return false;
         return metadata_match(q, rec->metadata);
 }
@@ -634,6 +644,8 @@ json_object *query_run(const struct sbx_registry *reg, const struct sbx_query *q
         if (!items)
                 return NULL;
         while ((rec = walk_next(reg, &w))) {
+                if (q->meta_need)
+                        sbx_record_meta_bits(rec);
                 if ((!all && rec->owner_uid != caller_uid) || !query_match(q, rec))
                         continue;
                 if (count == (size_t)q->limit) {

@@ -95,7 +95,7 @@ json_object *sbx_record_to_json(const struct sbx_record *r)
 }
 
 /* Whether c still shows r: every field the object shows, the strings and the metadata by
- * pointer. A forgotten sbx_record_touch() after a counter or a state changes costs nothing. */
+ * address. A counter or a state changed without sbx_record_touch() is still seen. */
 static bool cache_fresh(const struct sbx_record_cache *c, const struct sbx_record *r)
 {
         const struct sbx_record *f = &c->from;
@@ -146,11 +146,58 @@ json_object *sbx_record_listed_json(struct sbx_record *r)
 
 void sbx_record_touch(struct sbx_record *r)
 {
+        r->meta_bits_of = NULL;
         if (!r->cache)
                 return;
         /* Pages still being sent keep their reference. */
         json_object_put(r->cache->obj);
         r->cache->obj = NULL;
+}
+
+/* FNV-1a; the pair hash is length-prefixed, so no two pairs hash the same bytes. */
+static uint64_t fnv(uint64_t h, const void *data, size_t len)
+{
+        const unsigned char *p = data;
+
+        for (size_t i = 0; i < len; i++)
+                h = (h ^ p[i]) * 0x100000001b3ULL;
+        return h;
+}
+
+#define FNV_BASIS 0xcbf29ce484222325ULL
+
+uint64_t sbx_meta_key_bit(const char *key)
+{
+        return UINT64_C(1) << (fnv(FNV_BASIS, key, strlen(key) + 1) % 64);
+}
+
+uint64_t sbx_meta_pair_bit(const char *key, const char *value, size_t value_len)
+{
+        uint64_t h = fnv(FNV_BASIS ^ 1, &value_len, sizeof(value_len));
+
+        h = fnv(fnv(h, key, strlen(key) + 1), value, value_len);
+        return UINT64_C(1) << (h % 64);
+}
+
+bool sbx_record_meta_bits_valid(const struct sbx_record *r)
+{
+        return r->metadata && r->meta_bits_of == r->metadata;
+}
+
+uint64_t sbx_record_meta_bits(struct sbx_record *r)
+{
+        if (sbx_record_meta_bits_valid(r) || !json_object_is_type(r->metadata, json_type_object))
+                return r->meta_bits;
+        r->meta_bits = 0;
+        json_object_object_foreach(r->metadata, key, val)
+        {
+                r->meta_bits |= sbx_meta_key_bit(key);
+                if (json_object_is_type(val, json_type_string))
+                        r->meta_bits |= sbx_meta_pair_bit(key, json_object_get_string(val),
+                                                          (size_t)json_object_get_string_len(val));
+        }
+        r->meta_bits_of = r->metadata;
+        return r->meta_bits;
 }
 
 void sbx_record_done(struct sbx_record *r)

@@ -36,8 +36,10 @@ struct sbx_record {
         pid_t pid;
         char *ip_address; /* owned; NULL without network */
         struct sbx_resources res;
-        size_t index_pos;               /* registry-private */
-        struct sbx_record_cache *cache; /* record-private: the JSON form of the last list */
+        size_t index_pos;                /* registry-private */
+        struct sbx_record_cache *cache;  /* record-private: the JSON form of the last list */
+        uint64_t meta_bits;              /* record-private: see sbx_record_meta_bits() */
+        const json_object *meta_bits_of; /* the metadata meta_bits describe */
 };
 
 const char *sbx_state_name(enum sbx_state s);
@@ -51,9 +53,19 @@ json_object *sbx_record_to_json(const struct sbx_record *r);
  * whatever flags it is later printed with), then shared, a new reference per call, until the
  * record changes. Never modify it. NULL when out of memory. */
 json_object *sbx_record_listed_json(struct sbx_record *r);
-/* Call after changing any field of a record: drops its cached JSON form. The cache also checks
- * the fields themselves, but cannot see a string or the metadata edited in place. */
+/* Call after changing any field of a record: drops its cached JSON form and metadata bits.
+ * Both also compare the fields themselves (strings and metadata by address), but cannot see a
+ * string edited in place or freed and made anew at the same address. */
 void sbx_record_touch(struct sbx_record *r);
+
+/* A 64-bit summary of the metadata for filters, made once: a record whose bits lack
+ * sbx_meta_key_bit(k) has no key k, one whose bits lack sbx_meta_pair_bit(k, v) has no pair k=v.
+ * Metadata is immutable: it is remade only after sbx_record_touch() or for another object. */
+uint64_t sbx_record_meta_bits(struct sbx_record *r);
+/* Whether r->meta_bits describe r->metadata now (none do before a metadata filter saw it). */
+bool sbx_record_meta_bits_valid(const struct sbx_record *r);
+uint64_t sbx_meta_key_bit(const char *key);
+uint64_t sbx_meta_pair_bit(const char *key, const char *value, size_t value_len);
 
 /* Frees what the record owns (not the record itself). A record that has been listed owns a
  * cache too: a copy by value may be read, as sandbox_save() does, but never listed nor freed. */

@@ -426,6 +426,78 @@ static void test_list_after_change(void **state)
         assert_non_null(strstr(line, "\"exec_count\":9,"));
 }
 
+/* A random object of keys[] and values[] (pairs), or array of keys[]. */
+static json_object *random_meta(const char *const *keys, size_t n_keys, const char *const *values,
+                                size_t n_values, int max, bool pairs)
+{
+        json_object *o = pairs ? json_object_new_object() : json_object_new_array();
+
+        for (int n = rand() % (max + 1); n > 0; n--) {
+                const char *k = keys[rand() % n_keys], *v = values[rand() % n_values];
+
+                if (pairs)
+                        json_object_object_add(o, k, json_object_new_string(v));
+                else
+                        json_object_array_add(o, json_object_new_string(k));
+        }
+        return o;
+}
+
+/* The bits a record matching metadata_equals eq and metadata_exists ex has. */
+static uint64_t bits_needed(json_object *eq, json_object *ex)
+{
+        uint64_t need = 0;
+
+        json_object_object_foreach(eq, k, v)
+        {
+                need |= sbx_meta_pair_bit(k, json_object_get_string(v),
+                                          (size_t)json_object_get_string_len(v));
+        }
+        for (size_t i = 0; i < json_object_array_length(ex); i++)
+                need |= sbx_meta_key_bit(json_object_get_string(json_object_array_get_idx(ex, i)));
+        return need;
+}
+
+/* The metadata bits only pass over records that the full check refuses: random metadata
+ * against random metadata_equals and metadata_exists, with and without the bits. */
+static void test_meta_bits_never_reject(void **state)
+{
+        static const char *const keys[] = {"a", "b", "env", "team", "x.y", "user_id"};
+        static const char *const values[] = {"", "1", "dev", "prod", "\xc3\xa9", "a\"b\\c"};
+        const size_t nk = ELEMENTSOF(keys), nv = ELEMENTSOF(values);
+        unsigned by_bits = 0;
+
+        srand(7);
+        for (int round = 0; round < 2000; round++) {
+                struct sbx_record rec = {.state = SBX_RUNNING};
+                _cleanup_json_ json_object *params = json_object_new_object();
+                _cleanup_query_ struct sbx_query *q = NULL;
+                json_object *eq = random_meta(keys, nk, values, nv, 2, true);
+                json_object *ex = random_meta(keys, nk, values, nv, 2, false);
+                uint64_t need = bits_needed(eq, ex);
+                bool want;
+
+                rec.metadata = random_meta(keys, nk, values, nv, (int)nk, true);
+                json_object_object_add(params, "metadata_equals", eq);
+                json_object_object_add(params, "metadata_exists", ex);
+                q = parse_ok(params);
+                want = query_match(q, &rec); /* no bits yet: the full check alone */
+                assert_false(sbx_record_meta_bits_valid(&rec));
+                sbx_record_meta_bits(&rec);
+                assert_true(sbx_record_meta_bits_valid(&rec));
+                assert_int_equal(query_match(q, &rec), want);
+                if ((rec.meta_bits & need) != need) {
+                        if (want)
+                                fail_msg("round %d: bits refuse a match", round);
+                        by_bits++;
+                }
+                sbx_record_done(&rec);
+                assert_false(sbx_record_meta_bits_valid(&rec));
+        }
+        /* Most refusals are the bits' own: the test reaches them. */
+        assert_true(by_bits > 500);
+}
+
 /* ---- invalid params --------------------------------------------------------------------- */
 
 static void test_limit(void **state)
@@ -965,6 +1037,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_result_object, setup_small, teardown),
             cmocka_unit_test_setup_teardown(test_reply_bytes, setup_small, teardown),
             cmocka_unit_test_setup_teardown(test_list_after_change, setup_small, teardown),
+            cmocka_unit_test(test_meta_bits_never_reject),
             cmocka_unit_test_setup_teardown(test_limit, setup_small, teardown),
             cmocka_unit_test(test_invalid_params),
             cmocka_unit_test(test_unknown_param_is_printable),

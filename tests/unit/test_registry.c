@@ -523,6 +523,28 @@ static void test_listed_json_checks_fields(void **state)
         sbx_record_done(&r);
 }
 
+static void test_meta_bits(void **state)
+{
+        struct sbx_record r = {.metadata = json_tokener_parse("{\"env\":\"dev\"}")};
+        uint64_t want = sbx_meta_key_bit("env") | sbx_meta_pair_bit("env", "dev", 3);
+
+        assert_false(sbx_record_meta_bits_valid(&r));
+        assert_int_equal(sbx_record_meta_bits(&r), want);
+        assert_true(sbx_record_meta_bits_valid(&r));
+        /* Touched (the metadata replaced, say): made again. */
+        json_object_put(r.metadata);
+        r.metadata = json_tokener_parse("{\"team\":\"a\"}");
+        sbx_record_touch(&r);
+        assert_false(sbx_record_meta_bits_valid(&r));
+        assert_int_equal(sbx_record_meta_bits(&r),
+                         sbx_meta_key_bit("team") | sbx_meta_pair_bit("team", "a", 1));
+        assert_int_not_equal(sbx_meta_pair_bit("team", "a", 1), sbx_meta_pair_bit("team", "b", 1));
+        sbx_record_done(&r);
+        assert_false(sbx_record_meta_bits_valid(&r));
+        sbx_record_meta_bits(&r); /* no metadata: nothing to describe */
+        assert_false(sbx_record_meta_bits_valid(&r));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -538,6 +560,7 @@ int main(void)
             cmocka_unit_test(test_listed_json_text),
             cmocka_unit_test(test_listed_json_touch),
             cmocka_unit_test(test_listed_json_checks_fields),
+            cmocka_unit_test(test_meta_bits),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
