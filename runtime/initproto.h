@@ -11,13 +11,13 @@
 
 /* The socket's number in init. Init holds nothing but 0, 1 and 2 (1 and 2 are /dev/null), so
  * that even its own descriptor table shows nothing else (runc CVE-2024-21626). */
-#define INIT_CTL_FD  0
+#define INIT_CTL_FD 0
 
 /* When the daemon goes away, init makes a new socket pair, serves one end on INIT_CTL_FD and
  * parks the other on INIT_PARKED_FD, where a restarted daemon takes it with pidfd_getfd()
  * and says INIT_MSG_HELLO; init then puts /dev/null back on INIT_PARKED_FD. */
 #define INIT_PARKED_FD 1
-#define INIT_MSG_MAX (2u * 1024 * 1024) /* a request line is at most 1 MiB, so argv+env are too */
+#define INIT_MSG_MAX   (2u * 1024 * 1024) /* a request line is at most 1 MiB, so argv+env are too */
 
 enum init_msg_type {
         INIT_MSG_READY = 1,  /* init → daemon: set up, waiting for requests */

@@ -185,8 +185,8 @@ static int setup_isolation(struct daemon *d)
                 return log_error_errno(r, "cannot build the seccomp policy");
         if (asprintf(&d->staging_dir, "%s/root", d->state_dir) < 0 ||
             /* A copy of its own per daemon start: sandboxes taken back keep theirs. */
-            asprintf(&d->host_etc_dir, "%s/host-etc.%" PRId64, d->state_dir,
-                     now_realtime_us()) < 0 ||
+            asprintf(&d->host_etc_dir, "%s/host-etc.%" PRId64, d->state_dir, now_realtime_us()) <
+                0 ||
             asprintf(&d->records_dir, "%s/sandboxes", d->state_dir) < 0)
                 return -ENOMEM;
         if (mkdir(d->staging_dir, 0755) < 0 && errno != EEXIST)
@@ -195,8 +195,8 @@ static int setup_isolation(struct daemon *d)
         if (r < 0)
                 return log_error_errno(r, "cannot build %s", d->host_etc_dir);
         const struct sbx_network *net = &d->cfg.network;
-        r = hostetc_resolv_conf("/etc/resolv.conf", d->host_etc_dir,
-                                (const char *const *)net->dns, net->n_dns);
+        r = hostetc_resolv_conf("/etc/resolv.conf", d->host_etc_dir, (const char *const *)net->dns,
+                                net->n_dns);
         if (r < 0)
                 return log_error_errno(r, "cannot write %s/resolv.conf", d->host_etc_dir);
         return network_init(&d->net, net, d->loop, d->state_dir);

@@ -67,10 +67,10 @@ struct conn {
         struct conn_attach attach[CONN_MAX_FDS]; /* descriptors to send, by output offset */
         size_t n_attach;
         struct list_node drain_waiters; /* struct drain_waiter: told when output drains */
-        struct list_node replies; /* replies still owed on this connection */
-        struct list_node node;    /* in daemon.conns */
-        bool reading;             /* false while the output is backed up, or after EOF */
-        bool eof;                 /* the client closed its sending side */
+        struct list_node replies;       /* replies still owed on this connection */
+        struct list_node node;          /* in daemon.conns */
+        bool reading;                   /* false while the output is backed up, or after EOF */
+        bool eof;                       /* the client closed its sending side */
 };
 
 /* A reply owed to a request answered later (create, exec, kill). */

@@ -36,7 +36,7 @@ struct sandbox {
         bool keep_record;       /* freed by a stopping daemon: the sandbox lives on */
         uint32_t uid_base;      /* host id of root inside; valid when has_uids */
         bool has_uids;
-        struct net_lease net;   /* with internet access: its address and veth */
+        struct net_lease net;  /* with internet access: its address and veth */
         char setup_error[160]; /* why init could not start, from its ERROR message */
         struct list_node node; /* in daemon.sandboxes */
 };

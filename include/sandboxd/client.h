@@ -25,15 +25,15 @@ extern "C" {
 #endif
 
 #define SANDBOXD_DEFAULT_SOCKET "/run/sandboxd/sandboxd.sock"
-#define SANDBOXD_SOCKET_ENV "SANDBOXD_SOCKET"
+#define SANDBOXD_SOCKET_ENV     "SANDBOXD_SOCKET"
 
 typedef struct sandboxd_client sandboxd_client;
 
 typedef struct sandboxd_error {
-        int code;          /* JSON-RPC code (SPEC §3), 0 for a local failure */
-        char reason[32];   /* data.reason, e.g. "invalid_argument" */
+        int code;        /* JSON-RPC code (SPEC §3), 0 for a local failure */
+        char reason[32]; /* data.reason, e.g. "invalid_argument" */
         char message[256];
-        char field[64];    /* data.field, "" when absent */
+        char field[64]; /* data.field, "" when absent */
 } sandboxd_error;
 
 typedef struct sandboxd_kv {
@@ -106,13 +106,12 @@ SANDBOXD_PUBLIC int sandboxd_get(sandboxd_client *client, const char *sandbox_id
 SANDBOXD_PUBLIC int sandboxd_kill(sandboxd_client *client, const char *sandbox_id,
                                   sandboxd_error *err);
 SANDBOXD_PUBLIC int sandboxd_set_timeout(sandboxd_client *client, const char *sandbox_id,
-                                         long timeout, sandboxd_sandbox **ret,
-                                         sandboxd_error *err);
+                                         long timeout, sandboxd_sandbox **ret, sandboxd_error *err);
 SANDBOXD_PUBLIC int sandboxd_pause(sandboxd_client *client, const char *sandbox_id,
                                    sandboxd_sandbox **ret, sandboxd_error *err);
 /* timeout < 0: the remaining time. */
-SANDBOXD_PUBLIC int sandboxd_resume(sandboxd_client *client, const char *sandbox_id,
-                                    long timeout, sandboxd_sandbox **ret, sandboxd_error *err);
+SANDBOXD_PUBLIC int sandboxd_resume(sandboxd_client *client, const char *sandbox_id, long timeout,
+                                    sandboxd_sandbox **ret, sandboxd_error *err);
 SANDBOXD_PUBLIC void sandboxd_sandbox_free(sandboxd_sandbox *sandbox);
 
 /* sandbox.list. Unset filters: state_mask 0 (both), NULL/0 arrays, NULL strings,
@@ -189,16 +188,15 @@ typedef struct sandboxd_exec_handle sandboxd_exec_handle;
  * and opts->base64 do not apply. The exec runs until sandboxd_exec_wait() says it ended; the
  * connection must not be used for anything else meanwhile but sandboxd_exec_signal(). */
 SANDBOXD_PUBLIC int sandboxd_exec_start(sandboxd_client *client, const char *sandbox_id,
-                                        const sandboxd_exec_opts *opts, const int fds[3],
-                                        bool tty, sandboxd_exec_handle **ret, int *ret_pty_fd,
+                                        const sandboxd_exec_opts *opts, const int fds[3], bool tty,
+                                        sandboxd_exec_handle **ret, int *ret_pty_fd,
                                         sandboxd_error *err);
 /* Waits up to timeout_ms (-1: without end) for the exec to end: 0 with *ret (no output in
  * it), -ETIMEDOUT when it still runs. */
 SANDBOXD_PUBLIC int sandboxd_exec_wait(sandboxd_exec_handle *h, int timeout_ms,
                                        sandboxd_exec_result **ret, sandboxd_error *err);
 /* Sends a signal to the exec's process group (sandbox.exec_signal); does not wait. */
-SANDBOXD_PUBLIC int sandboxd_exec_signal(sandboxd_exec_handle *h, int signo,
-                                         sandboxd_error *err);
+SANDBOXD_PUBLIC int sandboxd_exec_signal(sandboxd_exec_handle *h, int signo, sandboxd_error *err);
 SANDBOXD_PUBLIC void sandboxd_exec_handle_free(sandboxd_exec_handle *h);
 
 /* sandbox.exec with stdio "stream": on_output gets each chunk of output, in order, as it

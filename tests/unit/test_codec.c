@@ -239,11 +239,16 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_utf8_incomplete_tail),
-            cmocka_unit_test(test_base64_rfc4648_vectors), cmocka_unit_test(test_base64_alphabets),
-            cmocka_unit_test(test_base64url_round_trip),   cmocka_unit_test(test_base64url_strict),
-            cmocka_unit_test(test_base64url_embedded_nul), cmocka_unit_test(test_utf8_valid),
-            cmocka_unit_test(test_utf8_sanitize),          cmocka_unit_test(test_utf8_sanitize_nul),
-            cmocka_unit_test(test_utf8_sanitize_random),   cmocka_unit_test(test_ascii_printable),
+            cmocka_unit_test(test_base64_rfc4648_vectors),
+            cmocka_unit_test(test_base64_alphabets),
+            cmocka_unit_test(test_base64url_round_trip),
+            cmocka_unit_test(test_base64url_strict),
+            cmocka_unit_test(test_base64url_embedded_nul),
+            cmocka_unit_test(test_utf8_valid),
+            cmocka_unit_test(test_utf8_sanitize),
+            cmocka_unit_test(test_utf8_sanitize_nul),
+            cmocka_unit_test(test_utf8_sanitize_random),
+            cmocka_unit_test(test_ascii_printable),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
