@@ -47,7 +47,7 @@ char *base64_encode(const void *data, size_t len, bool url)
         return out;
 }
 
-static int b64url_value(unsigned char c)
+static int b64_value(unsigned char c, bool url)
 {
         if (c >= 'A' && c <= 'Z')
                 return c - 'A';
@@ -55,19 +55,33 @@ static int b64url_value(unsigned char c)
                 return c - 'a' + 26;
         if (c >= '0' && c <= '9')
                 return c - '0' + 52;
-        if (c == '-')
+        if (c == (url ? '-' : '+'))
                 return 62;
-        if (c == '_')
+        if (c == (url ? '_' : '/'))
                 return 63;
         return -1;
 }
 
-int base64url_decode(const char *text, size_t len, unsigned char **ret, size_t *ret_len)
+/* The '=' at the end of standard base64: how many, or -EINVAL when the length and the padding
+ * do not fit together (it must make whole quanta of 4). */
+static int b64_padding(const char *text, size_t len)
+{
+        size_t pad = 0;
+        while (pad < 2 && pad < len && text[len - 1 - pad] == '=')
+                pad++;
+        return len % 4 == 0 && (len == 0 || (len - pad) % 4 != 1) ? (int)pad : -EINVAL;
+}
+
+int base64_decode(const char *text, size_t len, bool url, unsigned char **ret, size_t *ret_len)
 {
         _cleanup_free_ unsigned char *out = NULL;
         size_t n = 0, bits = 0;
         uint32_t acc = 0;
+        int pad = url ? 0 : b64_padding(text, len);
 
+        if (pad < 0)
+                return pad;
+        len -= (size_t)pad;
         /* A lone trailing character carries 6 bits, less than a byte: never valid base64. */
         if (len % 4 == 1)
                 return -EINVAL;
@@ -75,7 +89,7 @@ int base64url_decode(const char *text, size_t len, unsigned char **ret, size_t *
         if (!out)
                 return -ENOMEM;
         for (size_t i = 0; i < len; i++) {
-                int v = b64url_value((unsigned char)text[i]);
+                int v = b64_value((unsigned char)text[i], url);
 
                 if (v < 0)
                         return -EINVAL;
@@ -90,6 +104,7 @@ int base64url_decode(const char *text, size_t len, unsigned char **ret, size_t *
         /* Strict: the unused low bits must be zero, so every byte string has one encoding. */
         if (acc != 0)
                 return -EINVAL;
+        out[n] = '\0';
         *ret = TAKE_PTR(out);
         *ret_len = n;
         return 0;

@@ -9,9 +9,11 @@
  * NUL-terminated string, NULL on allocation failure. */
 char *base64_encode(const void *data, size_t len, bool url);
 
-/* Decodes base64url without padding (strict: any other character, or a length that cannot be
- * base64, fails). Returns 0 with *ret (malloc'd) and *ret_len, or -EINVAL / -ENOMEM. */
-int base64url_decode(const char *text, size_t len, unsigned char **ret, size_t *ret_len);
+/* Decodes base64, strictly: url=true the URL-safe alphabet without padding, url=false the
+ * standard one with its padding; any other character, a length that cannot be base64, or
+ * unused bits that are not zero fail. Returns 0 with *ret (malloc'd, NUL-terminated after
+ * the bytes) and *ret_len, or -EINVAL / -ENOMEM. */
+int base64_decode(const char *text, size_t len, bool url, unsigned char **ret, size_t *ret_len);
 
 /* How many bytes at the end of buf begin a UTF-8 sequence that is not complete yet (0 to 3):
  * a stream cut there would otherwise turn one character into U+FFFD. */

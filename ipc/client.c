@@ -1070,67 +1070,6 @@ SANDBOXD_PUBLIC void sandboxd_page_free(sandboxd_page *page)
 
 /* ---- sandbox.exec ---- */
 
-static int base64_value(char c)
-{
-        if (c >= 'A' && c <= 'Z')
-                return c - 'A';
-        if (c >= 'a' && c <= 'z')
-                return c - 'a' + 26;
-        if (c >= '0' && c <= '9')
-                return c - '0' + 52;
-        if (c == '+')
-                return 62;
-        if (c == '/')
-                return 63;
-        return -1;
-}
-
-/* One quantum of 4 characters into 1 to 3 bytes at out; returns how many, or -EINVAL.
- * Padding is allowed only in the last quantum, and the bits it leaves over must be 0. */
-static int base64_quantum(const char *in, bool last, unsigned char *out)
-{
-        uint32_t v = 0;
-        int pad = 0, d;
-
-        for (int j = 0; j < 4; j++) {
-                d = in[j] == '=' && last && j >= 2 ? 0 : base64_value(in[j]);
-                if (d < 0 || (pad > 0 && in[j] != '='))
-                        return -EINVAL;
-                pad += in[j] == '=';
-                v = v << 6 | (uint32_t)d;
-        }
-        if ((pad == 2 && (v & 0xffff)) || (pad == 1 && (v & 0xff)))
-                return -EINVAL;
-        out[0] = (unsigned char)(v >> 16);
-        out[1] = (unsigned char)(v >> 8);
-        out[2] = (unsigned char)v;
-        return 3 - pad;
-}
-
-/* Standard base64 with padding (RFC 4648 §4), strict; *ret is NUL-terminated. */
-static int base64_decode_std(const char *in, size_t len, char **ret, size_t *ret_len)
-{
-        _cleanup_free_ char *out = NULL;
-        size_t n = 0;
-        int k;
-
-        if (len % 4 != 0)
-                return -EINVAL;
-        out = malloc(len / 4 * 3 + 1);
-        if (!out)
-                return -ENOMEM;
-        for (size_t i = 0; i < len; i += 4) {
-                k = base64_quantum(in + i, i + 4 == len, (unsigned char *)out + n);
-                if (k < 0)
-                        return k;
-                n += (size_t)k;
-        }
-        out[n] = '\0';
-        *ret = TAKE_PTR(out);
-        *ret_len = n;
-        return 0;
-}
-
 static int copy_bytes(const char *in, size_t len, char **ret, size_t *ret_len)
 {
         char *out = malloc(len + 1);
@@ -1177,7 +1116,7 @@ static int decode_output(json_object *result, size_t i, bool base64, sandboxd_ex
         }
         if (!base64)
                 return copy_bytes(s, n, data, len);
-        r = base64_decode_std(s, n, data, len);
+        r = base64_decode(s, n, false, (unsigned char **)data, len);
         return r == -EINVAL ? -EBADMSG : r;
 }
 
@@ -1445,7 +1384,7 @@ static int deliver_output(json_object *params, bool base64, sandboxd_output_fn f
         }
         _cleanup_free_ char *bytes = NULL;
         size_t len = 0;
-        int r = base64_decode_std(s, n, &bytes, &len);
+        int r = base64_decode(s, n, false, (unsigned char **)&bytes, &len);
         if (r < 0)
                 return r == -ENOMEM ? r : -EBADMSG;
         fn(which, bytes, len, ud);

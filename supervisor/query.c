@@ -197,7 +197,7 @@ static int cursor_decode(struct sbx_query *q, const char *text, size_t len, stru
         char id[SBX_ID_LEN + 1];
         size_t n;
 
-        if (base64url_decode(text, len, &buf, &n) < 0 || n != CURSOR_LEN ||
+        if (base64_decode(text, len, true, &buf, &n) < 0 || n != CURSOR_LEN ||
             load_le64(buf + CURSOR_SIGNED) != siphash24(cursor_key, buf, CURSOR_SIGNED) ||
             buf[0] != CURSOR_VERSION)
                 return rpc_error_set(err, RPC_INVALID_ARGUMENT, "cursor", "malformed cursor");

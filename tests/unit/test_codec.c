@@ -54,7 +54,7 @@ static void test_base64url_round_trip(void **state)
                 size_t back_len = 12345;
 
                 assert_non_null(text);
-                assert_int_equal(base64url_decode(text, strlen(text), &back, &back_len), 0);
+                assert_int_equal(base64_decode(text, strlen(text), true, &back, &back_len), 0);
                 assert_int_equal(back_len, len);
                 assert_memory_equal(back, data, len);
         }
@@ -65,7 +65,7 @@ static void check_decode_fails(const char *text)
         unsigned char *out = (unsigned char *)0x1;
         size_t len = 77;
 
-        assert_int_equal(base64url_decode(text, strlen(text), &out, &len), -EINVAL);
+        assert_int_equal(base64_decode(text, strlen(text), true, &out, &len), -EINVAL);
         /* Outputs untouched on failure. */
         assert_ptr_equal(out, (unsigned char *)0x1);
         assert_int_equal(len, 77);
@@ -89,8 +89,8 @@ static void test_base64url_embedded_nul(void **state)
         size_t len;
 
         /* "Zg" followed by a NUL must fail: the length given is the whole buffer. */
-        assert_int_equal(base64url_decode("Zg\0A", 4, &out, &len), -EINVAL);
-        assert_int_equal(base64url_decode("", 0, &out, &len), 0);
+        assert_int_equal(base64_decode("Zg\0A", 4, true, &out, &len), -EINVAL);
+        assert_int_equal(base64_decode("", 0, true, &out, &len), 0);
         assert_int_equal(len, 0);
 }
 
@@ -222,6 +222,43 @@ static void test_ascii_printable(void **state)
         assert_string_equal(buf, "");
 }
 
+static void expect_std(const char *text, int r, const char *bytes, size_t n)
+{
+        unsigned char *out = NULL;
+        size_t len = 0;
+        assert_int_equal(base64_decode(text, strlen(text), false, &out, &len), r);
+        if (r == 0) {
+                assert_int_equal(len, n);
+                assert_memory_equal(out, bytes, n);
+                assert_int_equal(out[len], '\0');
+        }
+        free(out);
+}
+
+static void test_base64_std_decode(void **state)
+{
+        /* RFC 4648 §10, and every byte value back and forth. */
+        expect_std("", 0, "", 0);
+        expect_std("Zg==", 0, "f", 1);
+        expect_std("Zm8=", 0, "fo", 2);
+        expect_std("Zm9v", 0, "foo", 3);
+        expect_std("Zm9vYmFy", 0, "foobar", 6);
+        expect_std("/+8=", 0, "\xff\xef", 2);
+        unsigned char all[256];
+        for (int i = 0; i < 256; i++)
+                all[i] = (unsigned char)i;
+        _cleanup_free_ char *text = base64_encode(all, sizeof(all), false);
+        expect_std(text, 0, (const char *)all, sizeof(all));
+        /* Strict: padding missing, too much, inside, the URL alphabet, non-zero spare bits. */
+        expect_std("Zg", -EINVAL, NULL, 0);
+        expect_std("Zg=", -EINVAL, NULL, 0);
+        expect_std("Z===", -EINVAL, NULL, 0);
+        expect_std("Zg==Zg==", -EINVAL, NULL, 0);
+        expect_std("_-8=", -EINVAL, NULL, 0);
+        expect_std("Zh==", -EINVAL, NULL, 0);
+        expect_std("Zm9=", -EINVAL, NULL, 0);
+}
+
 static void test_utf8_incomplete_tail(void **state)
 {
         assert_int_equal(utf8_incomplete_tail("abc", 3), 0);
@@ -244,6 +281,7 @@ int main(void)
             cmocka_unit_test(test_base64url_round_trip),
             cmocka_unit_test(test_base64url_strict),
             cmocka_unit_test(test_base64url_embedded_nul),
+            cmocka_unit_test(test_base64_std_decode),
             cmocka_unit_test(test_utf8_valid),
             cmocka_unit_test(test_utf8_sanitize),
             cmocka_unit_test(test_utf8_sanitize_nul),
