@@ -66,7 +66,27 @@ static void forward_off(struct network *net)
 /* Removes the bridge and its ports, forwarding if it is ours, then the table: the reverse of
  * host_up, so that the walls stand as long as anything could cross them. Goes on past a
  * failure, so that as much as can be is removed. */
+/* libnftables waits on its netlink socket with select(), which aborts the process for a
+ * descriptor of 1024 or more — and a daemon with a few hundred sandboxes holds more than that.
+ * A few low numbers are held from the start and given up for the time of an nftables call,
+ * so that its socket gets one of them. */
+static void nft_room(struct network *net, bool give)
+{
+        for (size_t i = 0; i < ELEMENTSOF(net->low_fds); i++)
+                net->low_fds[i] =
+                    give ? safe_close(net->low_fds[i]) : open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void host_down_locked(struct network *net);
+
 static void host_down(struct network *net)
+{
+        nft_room(net, true);
+        host_down_locked(net);
+        nft_room(net, false);
+}
+
+static void host_down_locked(struct network *net)
 {
         struct net_error e = {0};
         int r;
@@ -83,7 +103,17 @@ static void host_down(struct network *net)
 }
 
 /* Walls first, then forwarding, then the bridge: no packet ever crosses the host unwalled. */
+static int host_up_locked(struct network *net, struct net_error *e);
+
 static int host_up(struct network *net, struct net_error *e)
+{
+        nft_room(net, true);
+        int r = host_up_locked(net, e);
+        nft_room(net, false);
+        return r;
+}
+
+static int host_up_locked(struct network *net, struct net_error *e)
 {
         const struct sbx_network *cfg = net->cfg;
         int on = net_ip_forward_get();
@@ -255,6 +285,7 @@ int network_init(struct network *net, const struct sbx_network *cfg, struct loop
                  const char *state_dir)
 {
         *net = (struct network){.cfg = cfg, .loop = loop, .timer_fd = -1};
+        nft_room(net, false); /* while the numbers are low */
         list_init(&net->releasing);
         if (asprintf(&net->forward_marker, "%s/ip_forward.changed", state_dir) < 0) {
                 net->forward_marker = NULL;
@@ -282,6 +313,7 @@ void network_done(struct network *net)
                 loop_del(net->loop, &net->w_timer);
         net->timer_fd = safe_close(net->timer_fd);
         netpool_done(&net->pool);
+        nft_room(net, true);
         free(net->forward_marker);
         net->forward_marker = NULL;
 }

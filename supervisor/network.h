@@ -35,6 +35,8 @@ struct network {
         struct net_pool pool;
         char *forward_marker; /* <state>/ip_forward.changed: there while we hold forwarding on */
         int timer_fd;         /* polls the veths going away; ends the linger */
+        int low_fds[8];       /* kept from the start, freed around nftables calls (see
+                                 nft_room) */
         struct watch w_timer;
         struct list_node releasing; /* struct net_lease */
         size_t n_leases;            /* held or releasing */
