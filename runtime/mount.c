@@ -28,6 +28,12 @@
 
 #define MS_SAFE (MS_NOSUID | MS_NODEV)
 
+/* Terminals a sandbox may hold at once: the host's pool (kernel.pty.max) is shared by all. */
+#define DEVPTS_MAX "64"
+/* Per sandbox, of the 128 instances host root has in all (and root's watches). */
+#define INOTIFY_MAX_INSTANCES "16"
+#define INOTIFY_MAX_WATCHES   "8192"
+
 /* Each step names itself for the error the daemon reports. */
 #define TRY(step_name, expr)                                                                       \
         do {                                                                                       \
@@ -264,12 +270,36 @@ static int setup_dev(const char *shm_source, const char **ret_step)
         TRY("mkdir /dev/pts", mkdir("dev/pts", 0755));
         /* A devpts of its own: the host's terminals are not reachable. */
         TRY("mount devpts", mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-                                  "newinstance,ptmxmode=0666,mode=0620"));
+                                  "newinstance,ptmxmode=0666,mode=0620,max=" DEVPTS_MAX));
         TRY("mkdir /dev/shm", mkdir("dev/shm", 01777));
         TRY("bind /dev/shm", mount(shm_source, "dev/shm", NULL, MS_BIND, NULL));
         TRY("make /dev read-only",
             mount(NULL, "dev", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC,
                   NULL));
+        return 0;
+}
+
+/* Sysctls of the sandbox's own namespaces, set through its fresh /proc while root inside
+ * still holds every capability in its user namespace and before /proc/sys goes read-only.
+ * Inotify instances and watches count against each user namespace and then against its
+ * creator, host root (the daemon): without caps of its own, one sandbox could take all of
+ * root's 128 instances from the host and from every other sandbox. */
+static const struct {
+        const char *path;
+        const char *value;
+} sandbox_sysctls[] = {
+    {"proc/sys/user/max_inotify_instances", INOTIFY_MAX_INSTANCES},
+    {"proc/sys/user/max_inotify_watches", INOTIFY_MAX_WATCHES},
+};
+
+static int write_sysctls(void)
+{
+        for (size_t i = 0; i < ELEMENTSOF(sandbox_sysctls); i++) {
+                _cleanup_close_ int fd = open(sandbox_sysctls[i].path, O_WRONLY | O_CLOEXEC);
+                size_t len = strlen(sandbox_sysctls[i].value);
+                if (fd < 0 || write(fd, sandbox_sysctls[i].value, len) != (ssize_t)len)
+                        return negative_errno();
+        }
         return 0;
 }
 
@@ -291,6 +321,7 @@ static int setup_proc_sys(const char **ret_step)
 {
         TRY("mkdir /proc", mkdir_p("proc", 0555));
         TRY("mount /proc", mount("proc", "proc", "proc", MS_SAFE | MS_NOEXEC, NULL));
+        TRY("set the sandbox's sysctls", write_sysctls());
         TRY("mkdir /sys", mkdir_p("sys", 0555));
         /* A sysfs of the sandbox's network namespace, read-only; where the kernel refuses
          * it, /sys stays an empty directory. */

@@ -4,12 +4,16 @@
  *
  *  1. The allow-list: the syscalls of ordinary programs are allowed, a list of dangerous ones
  *     fails with EPERM, and any other (unknown to the policy) with ENOSYS.
- *  2. The argument checks: allow by default, EPERM for clone with namespace flags, sockets of
- *     risky families and the terminal-injection ioctls. They need a filter of their own
+ *  2. The argument checks: allow by default, EPERM for clone with namespace flags, sockets
+ *     outside an allow-list of families and protocols, the terminal-injection and
+ *     line-discipline ioctls, personality flags beyond docker's list and changing
+ *     RLIMIT_CORE. They need a filter of their own
  *     because libseccomp lets an unconditional allow of a syscall override its conditional
  *     denials. */
 #include <errno.h>
 #include <linux/filter.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -17,7 +21,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -391,11 +397,30 @@ static const uint64_t namespace_flags[] = {
     CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP,
 };
 
-/* AF_ALG (kernel crypto) and AF_VSOCK (to the hypervisor). */
-static const uint64_t denied_families[] = {AF_ALG, AF_VSOCK};
+/* Socket families a sandbox may use; any other fails with EPERM, so that no socket() call
+ * makes the host load a protocol module (TIPC, RDS, KCM, SMC, RxRPC, af_key, bluetooth, ...)
+ * or reaches AF_ALG (kernel crypto), AF_VSOCK (the hypervisor) or AF_PACKET. */
+static const uint32_t allowed_families[] = {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK};
 
-/* Terminal input injection (bubblewrap CVE-2017-5226, CVE-2019-10063). */
-static const uint64_t denied_ioctls[] = {TIOCSTI, TIOCLINUX};
+/* Netlink: routing only (ip, getifaddrs); the other protocols are kernel subsystems, some of
+ * them modules. */
+static const uint32_t allowed_netlink[] = {NETLINK_ROUTE};
+
+/* Inet protocols: SCTP, DCCP, L2TP and SMC are modules loaded on the first socket() asking
+ * for them. */
+static const uint32_t allowed_inet[] = {
+    0, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6, IPPROTO_UDPLITE, IPPROTO_MPTCP,
+};
+static const uint32_t inet_families[] = {AF_INET, AF_INET6};
+
+/* Docker's list: PER_LINUX, UNAME26, PER_LINUX32, both, and the query. ADDR_NO_RANDOMIZE,
+ * READ_IMPLIES_EXEC and the foreign personalities are refused. */
+static const uint32_t allowed_personalities[] = {PER_LINUX, PER_LINUX32, UNAME26,
+                                                 PER_LINUX32 | UNAME26, 0xffffffffu};
+
+/* Terminal input injection (bubblewrap CVE-2017-5226, CVE-2019-10063); line disciplines
+ * (TIOCSETD), which load modules and have had exploitable bugs. */
+static const uint64_t denied_ioctls[] = {TIOCSTI, TIOCLINUX, TIOCSETD};
 
 static void ctx_releasep(scmp_filter_ctx *ctx)
 {
@@ -430,6 +455,83 @@ static int add_names(scmp_filter_ctx ctx, uint32_t action, const char *const *na
         return 0;
 }
 
+/* The kernel reads these arguments (a family, a protocol, an ioctl request, a personality,
+ * a resource) as 32 bits: compare only those, so that high bits set in the argument cannot
+ * slip past. */
+static struct scmp_arg_cmp low32(unsigned arg, uint64_t mask, uint64_t value)
+{
+        return (struct scmp_arg_cmp){arg, SCMP_CMP_MASKED_EQ, mask & 0xffffffffu, value};
+}
+
+static int add_eperm(scmp_filter_ctx ctx, int nr, struct scmp_arg_cmp c,
+                     const struct scmp_arg_cmp *also)
+{
+        if (also)
+                return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 2, c, *also);
+        return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1, c);
+}
+
+/* EPERM for every 32-bit value of arg in [lo, end), as aligned power-of-two blocks: one
+ * masked comparison each, about 2 log2(end - lo) of them. */
+static int deny_range(scmp_filter_ctx ctx, int nr, unsigned arg, uint64_t lo, uint64_t end,
+                      const struct scmp_arg_cmp *also)
+{
+        while (lo < end) {
+                uint64_t size = lo ? lo & -lo : 1ull << 32;
+                while (size > end - lo)
+                        size >>= 1;
+                int r = add_eperm(ctx, nr, low32(arg, ~(size - 1), lo), also);
+                if (r < 0)
+                        return r;
+                lo += size;
+        }
+        return 0;
+}
+
+/* An allow-list of values for one argument in a filter that allows by default: EPERM for
+ * each gap between the allowed values, which must be ascending, when also (if any) holds
+ * too. */
+static int deny_all_but(scmp_filter_ctx ctx, int nr, unsigned arg, const uint32_t *allowed_values,
+                        size_t n, const struct scmp_arg_cmp *also)
+{
+        uint64_t lo = 0;
+        for (size_t i = 0; i <= n; i++) {
+                uint64_t end = i < n ? allowed_values[i] : 1ull << 32;
+                int r = deny_range(ctx, nr, arg, lo, end, also);
+                if (r < 0)
+                        return r;
+                lo = end + 1;
+        }
+        return 0;
+}
+
+/* socketpair() creates its sockets (and loads their module) before it finds the family has
+ * no pairs: both calls get the same checks. */
+static int add_socket_rules(scmp_filter_ctx ctx, int nr)
+{
+        int r = deny_all_but(ctx, nr, 0, allowed_families, ELEMENTSOF(allowed_families), NULL);
+        struct scmp_arg_cmp netlink = low32(0, ~0u, AF_NETLINK);
+        if (r >= 0)
+                r = deny_all_but(ctx, nr, 2, allowed_netlink, ELEMENTSOF(allowed_netlink),
+                                 &netlink);
+        for (size_t i = 0; i < ELEMENTSOF(inet_families) && r >= 0; i++) {
+                struct scmp_arg_cmp inet = low32(0, ~0u, inet_families[i]);
+                r = deny_all_but(ctx, nr, 2, allowed_inet, ELEMENTSOF(allowed_inet), &inet);
+        }
+        return r;
+}
+
+/* RLIMIT_CORE stays 1 (runtime/spawn.c): lowering it to 0 would let a crash start the host's
+ * piped core_pattern helper again. Reading it stays allowed. */
+static int add_rlimit_rules(scmp_filter_ctx ctx)
+{
+        struct scmp_arg_cmp new_limit = SCMP_A2(SCMP_CMP_NE, 0);
+        int r = add_eperm(ctx, SCMP_SYS(setrlimit), low32(0, ~0u, RLIMIT_CORE), NULL);
+        if (r >= 0)
+                r = add_eperm(ctx, SCMP_SYS(prlimit64), low32(1, ~0u, RLIMIT_CORE), &new_limit);
+        return r;
+}
+
 static int add_arg_rules(scmp_filter_ctx ctx)
 {
         uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
@@ -438,19 +540,17 @@ static int add_arg_rules(scmp_filter_ctx ctx)
                 r = seccomp_rule_add(
                     ctx, eperm, SCMP_SYS(clone), 1,
                     SCMP_A0(SCMP_CMP_MASKED_EQ, namespace_flags[i], namespace_flags[i]));
-        /* The kernel reads a family or an ioctl request as 32 bits: compare only those, so
-         * that high bits set in the argument cannot slip past. */
-        for (size_t i = 0; i < ELEMENTSOF(denied_families) && r >= 0; i++) {
-                r = seccomp_rule_add(ctx, eperm, SCMP_SYS(socket), 1,
-                                     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, denied_families[i]));
-                if (r >= 0)
-                        r = seccomp_rule_add(
-                            ctx, eperm, SCMP_SYS(socketpair), 1,
-                            SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, denied_families[i]));
-        }
+        if (r >= 0)
+                r = add_socket_rules(ctx, SCMP_SYS(socket));
+        if (r >= 0)
+                r = add_socket_rules(ctx, SCMP_SYS(socketpair));
         for (size_t i = 0; i < ELEMENTSOF(denied_ioctls) && r >= 0; i++)
-                r = seccomp_rule_add(ctx, eperm, SCMP_SYS(ioctl), 1,
-                                     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, denied_ioctls[i]));
+                r = add_eperm(ctx, SCMP_SYS(ioctl), low32(1, ~0u, denied_ioctls[i]), NULL);
+        if (r >= 0)
+                r = deny_all_but(ctx, SCMP_SYS(personality), 0, allowed_personalities,
+                                 ELEMENTSOF(allowed_personalities), NULL);
+        if (r >= 0)
+                r = add_rlimit_rules(ctx);
         return r;
 }
 

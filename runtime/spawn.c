@@ -37,13 +37,16 @@
 #define SPAWN_NS_FLAGS                                                                             \
         (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET)
 
-/* Inside every sandbox: a bounded number of open files, and no core dumps. */
+/* Inside every sandbox: a bounded number of open files, and no core dumps. RLIMIT_CORE is 1,
+ * not 0: for a piped core_pattern the kernel ignores the limit (so 0 would still start the
+ * host's helper, as root and outside every limit) but skips a dump whose limit is exactly 1,
+ * its guard against a helper that crashes. Seccomp keeps it there (runtime/seccomp.c). */
 static const struct {
         int resource;
         rlim_t value;
 } sandbox_rlimits[] = {
     {RLIMIT_NOFILE, 4096},
-    {RLIMIT_CORE, 0},
+    {RLIMIT_CORE, 1},
 };
 
 /* In the child: tell the daemon which step failed, then die. */
@@ -209,6 +212,26 @@ static _Noreturn void child_main(const struct spawn_config *cfg, int ctl, int go
         child_fail(INIT_CTL_FD, "exec sandboxd-init", errno);
 }
 
+/* The OOM score of init and everything in the sandbox, whatever the daemon's own: under
+ * OOMScoreAdjust=-900 the daemon's would make sandboxes outlive it. Written by the daemon, so
+ * that where it holds CAP_SYS_RESOURCE the kernel also makes it the sandbox's floor
+ * (oom_score_adj_min), which nothing inside can lower. */
+#define SANDBOX_OOM_SCORE_ADJ "0"
+
+static int set_oom_score(pid_t pid)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        ssize_t n = write(fd, SANDBOX_OOM_SCORE_ADJ, strlen(SANDBOX_OOM_SCORE_ADJ));
+        /* EACCES: the daemon's floor is above 0, and so then is what init inherited. */
+        if (n < 0 && errno != EACCES)
+                return negative_errno();
+        return 0;
+}
+
 static pid_t clone_pidfd(unsigned long flags, int *ret_pidfd)
 {
         int pidfd = -1;
@@ -271,7 +294,9 @@ int spawn_sandbox(const struct spawn_config *cfg, struct spawn_result *ret)
         }
         _cleanup_close_ int pidfd = pidfd_raw;
 
-        r = userns_write_maps(pid, cfg->uid_base, cfg->uid_size);
+        r = set_oom_score(pid);
+        if (r >= 0)
+                r = userns_write_maps(pid, cfg->uid_base, cfg->uid_size);
         if (r >= 0 && cfg->mounts.rootfs)
                 r = send_template_tree(cfg->mounts.rootfs, pid, ctl_parent);
         if (r >= 0 && cfg->cg)
