@@ -296,6 +296,8 @@ static int write_sysctls(void)
 {
         for (size_t i = 0; i < ELEMENTSOF(sandbox_sysctls); i++) {
                 _cleanup_close_ int fd = open(sandbox_sysctls[i].path, O_WRONLY | O_CLOEXEC);
+                if (fd < 0 && errno == ENOENT)
+                        continue; /* a kernel without that feature */
                 size_t len = strlen(sandbox_sysctls[i].value);
                 if (fd < 0 || write(fd, sandbox_sysctls[i].value, len) != (ssize_t)len)
                         return negative_errno();
