@@ -412,6 +412,10 @@ static const uint32_t allowed_inet[] = {
     0, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6, IPPROTO_UDPLITE, IPPROTO_MPTCP,
 };
 static const uint32_t inet_families[] = {AF_INET, AF_INET6};
+/* And their types, the low bits of the argument (the rest are SOCK_NONBLOCK, SOCK_CLOEXEC):
+ * protocol 0 with SOCK_DCCP loads dccp, and SOCK_PACKET turns into an AF_PACKET socket. */
+static const uint32_t allowed_inet_types[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_RAW};
+#define SOCK_TYPE_MASK 0xfu
 
 /* Docker's list: PER_LINUX, UNAME26, PER_LINUX32, both, and the query. ADDR_NO_RANDOMIZE,
  * READ_IMPLIES_EXEC and the foreign personalities are refused. */
@@ -471,16 +475,16 @@ static int add_eperm(scmp_filter_ctx ctx, int nr, struct scmp_arg_cmp c,
         return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1, c);
 }
 
-/* EPERM for every 32-bit value of arg in [lo, end), as aligned power-of-two blocks: one
- * masked comparison each, about 2 log2(end - lo) of them. */
-static int deny_range(scmp_filter_ctx ctx, int nr, unsigned arg, uint64_t lo, uint64_t end,
-                      const struct scmp_arg_cmp *also)
+/* EPERM for every value in [lo, end) of the bits field of arg, as aligned power-of-two
+ * blocks: one masked comparison each, about 2 log2(end - lo) of them. */
+static int deny_range(scmp_filter_ctx ctx, int nr, unsigned arg, uint32_t field, uint64_t lo,
+                      uint64_t end, const struct scmp_arg_cmp *also)
 {
         while (lo < end) {
-                uint64_t size = lo ? lo & -lo : 1ull << 32;
+                uint64_t size = lo ? lo & -lo : (uint64_t)field + 1;
                 while (size > end - lo)
                         size >>= 1;
-                int r = add_eperm(ctx, nr, low32(arg, ~(size - 1), lo), also);
+                int r = add_eperm(ctx, nr, low32(arg, field & ~(size - 1), lo), also);
                 if (r < 0)
                         return r;
                 lo += size;
@@ -488,21 +492,27 @@ static int deny_range(scmp_filter_ctx ctx, int nr, unsigned arg, uint64_t lo, ui
         return 0;
 }
 
-/* An allow-list of values for one argument in a filter that allows by default: EPERM for
- * each gap between the allowed values, which must be ascending, when also (if any) holds
- * too. */
-static int deny_all_but(scmp_filter_ctx ctx, int nr, unsigned arg, const uint32_t *allowed_values,
-                        size_t n, const struct scmp_arg_cmp *also)
+/* An allow-list of values for the bits field (low bits, all ones) of one argument, in a
+ * filter that allows by default: EPERM for each gap between the allowed values, which must be
+ * ascending, when also (if any) holds too. */
+static int deny_field_but(scmp_filter_ctx ctx, int nr, unsigned arg, uint32_t field,
+                          const uint32_t *allowed_values, size_t n, const struct scmp_arg_cmp *also)
 {
         uint64_t lo = 0;
         for (size_t i = 0; i <= n; i++) {
-                uint64_t end = i < n ? allowed_values[i] : 1ull << 32;
-                int r = deny_range(ctx, nr, arg, lo, end, also);
+                uint64_t end = i < n ? allowed_values[i] : (uint64_t)field + 1;
+                int r = deny_range(ctx, nr, arg, field, lo, end, also);
                 if (r < 0)
                         return r;
                 lo = end + 1;
         }
         return 0;
+}
+
+static int deny_all_but(scmp_filter_ctx ctx, int nr, unsigned arg, const uint32_t *allowed_values,
+                        size_t n, const struct scmp_arg_cmp *also)
+{
+        return deny_field_but(ctx, nr, arg, 0xffffffffu, allowed_values, n, also);
 }
 
 /* socketpair() creates its sockets (and loads their module) before it finds the family has
@@ -517,6 +527,9 @@ static int add_socket_rules(scmp_filter_ctx ctx, int nr)
         for (size_t i = 0; i < ELEMENTSOF(inet_families) && r >= 0; i++) {
                 struct scmp_arg_cmp inet = low32(0, ~0u, inet_families[i]);
                 r = deny_all_but(ctx, nr, 2, allowed_inet, ELEMENTSOF(allowed_inet), &inet);
+                if (r >= 0)
+                        r = deny_field_but(ctx, nr, 1, SOCK_TYPE_MASK, allowed_inet_types,
+                                           ELEMENTSOF(allowed_inet_types), &inet);
         }
         return r;
 }

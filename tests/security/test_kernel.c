@@ -395,7 +395,14 @@ static void test_socket_allow_list(void **state)
             "            deny('inet(%d,%d,%d)' % (fam, typ, proto), sc(41, fam, typ, proto))\n"
             "            deny('inet_pair(%d,%d,%d)' % (fam, typ, proto), "
             "sc(53, fam, typ, proto, ctypes.byref(fds)))\n"
+            "for fam in (2, 10):\n"
+            "    for typ in (4, 5, 6, 10, 6 | 0o4000 | 0o2000000, 10 | (1 << 32), 15):\n"
+            "        deny('inet_type(%d,%d)' % (fam, typ), sc(41, fam, typ, 0))\n"
+            "        deny('inet_type_pair(%d,%d)' % (fam, typ), "
+            "sc(53, fam, typ, 0, ctypes.byref(fds)))\n"
             "out('bad', ' '.join(bad) or 'none')\n"
+            "out('tcp_flags', tryf(socket.socket, socket.AF_INET, "
+            "socket.SOCK_STREAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC))\n"
             "out('unix', tryf(socket.socket, socket.AF_UNIX, socket.SOCK_STREAM))\n"
             "out('unix_pair', tryf(socket.socketpair, socket.AF_UNIX, socket.SOCK_DGRAM))\n"
             "out('tcp', tryf(socket.socket, socket.AF_INET, socket.SOCK_STREAM, 6))\n"
@@ -418,7 +425,8 @@ static void test_socket_allow_list(void **state)
         }
         sandboxd_exec_result *r = py(A->sandbox_id, probe);
         EXPECT(r, {"bad", "none"}, {"unix", "OK"}, {"unix_pair", "OK"}, {"tcp", "OK"},
-               {"udp6", "OK"}, {"tcp0", "OK"}, {"rtnl", "OK"}, {"ifaddrs", "True"});
+               {"udp6", "OK"}, {"tcp0", "OK"}, {"tcp_flags", "OK"}, {"rtnl", "OK"},
+               {"ifaddrs", "True"});
         sandboxd_exec_result_free(r);
         if (have_modules) {
                 char *mods_after = NULL;
