@@ -305,8 +305,10 @@ static const char oom_probe[] =
 /* A sandbox made while the daemon's own score is value: init must still get 0. */
 static void check_oom_with_daemon_at(long value)
 {
+        char path[64];
         long before = 0;
-        assert_int_equal(read_int_file("/proc/self/oom_score_adj", &before), 0);
+        snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)H.pid);
+        assert_int_equal(read_int_file(path, &before), 0);
         int r = write_daemon_oom(value);
         if (r < 0) {
                 print_message("  the daemon's oom_score_adj cannot be set to %ld here (%s): "
