@@ -482,9 +482,9 @@ static void core_restore(void)
 static int core_setup(void **state)
 {
         (void)state;
-        /* One user of core_pattern at a time among concurrent runs of this test. */
-        core.lock =
-            open("/tmp/sandboxd-test-core_pattern.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        /* One user of core_pattern at a time among concurrent runs of this test: a lock on
+         * the sysctl file itself, which leaves no file behind. */
+        core.lock = open(CORE_PATTERN, O_RDONLY | O_CLOEXEC);
         if (core.lock < 0 || flock(core.lock, LOCK_EX) < 0)
                 return -1;
         snprintf(core.dir, sizeof(core.dir), "/tmp/sbxtest-core-XXXXXX");
