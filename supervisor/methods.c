@@ -181,7 +181,8 @@ static json_object *features(const struct daemon *d)
         } limits[] = {{CGROUP_LIMIT_CPU, "limit.cpu"},
                       {CGROUP_LIMIT_MEMORY, "limit.memory"},
                       {CGROUP_LIMIT_PIDS, "limit.pids"},
-                      {CGROUP_LIMIT_FREEZE, "freeze"}};
+                      {CGROUP_LIMIT_FREEZE, "freeze"},
+                      {CGROUP_LIMIT_HUGETLB, "limit.hugetlb"}};
         json_object *a = json_object_new_array();
         json_object_array_add(a, json_object_new_string("exec.capture"));
         unsigned have = cgroup_root_limits(d->cgroot);
