@@ -45,7 +45,7 @@ static uint32_t conn_events(const struct conn *c)
         uint32_t ev = 0;
         if (c->reading)
                 ev |= EPOLLIN;
-        if (c->out.len > c->out_off)
+        if (c->out.len > c->out_off || c->kick)
                 ev |= EPOLLOUT;
         return ev;
 }
@@ -318,6 +318,7 @@ static void conn_event(struct watch *w, uint32_t events)
 {
         struct conn *c = container_of(w, struct conn, w);
         bool ok = true;
+        c->kick = false;
         if (events & EPOLLOUT)
                 ok = conn_flush(c);
         if (ok)
@@ -346,15 +347,12 @@ void conn_after_round(void *data)
         list_for_each_safe(pos, tmp, &d->conns)
         {
                 struct conn *c = container_of(pos, struct conn, node);
-                if (c->reading || c->eof) {
+                if (c->reading || c->eof)
                         continue;
-                } else if (!conn_may_take(c)) {
-                        d->conns_parked = true;
-                        continue;
-                }
-                conn_dispatch(c);
+                /* Its own event handler dispatches what it holds: handlers here could free
+                 * other connections under this walk. */
+                c->kick = conn_may_take(c);
                 conn_update(c);
-                conn_maybe_close(c);
         }
 }
 

@@ -75,6 +75,7 @@ struct conn {
         bool reading;                   /* false while the output is backed up, or after EOF */
         bool eof;                       /* the client closed its sending side */
         bool dispatching;               /* its requests are being handled */
+        bool kick;                      /* resumed: wake its handler once (EPOLLOUT) */
         size_t charged;                 /* bytes charged to the budget for its buffers */
 };
 
