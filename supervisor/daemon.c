@@ -4,8 +4,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
-#include <malloc.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
