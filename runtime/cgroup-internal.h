@@ -14,6 +14,7 @@ enum cgroup_hier {
         CGROUP_HIER_MEMORY,
         CGROUP_HIER_PIDS,
         CGROUP_HIER_FREEZER,
+        CGROUP_HIER_HUGETLB,
         CGROUP_HIER_UNIFIED,
         _CGROUP_HIER_MAX,
 };
@@ -75,6 +76,11 @@ unsigned cgroup_probe_files(const struct cgroup_root *cr, const struct cgroup_pr
 /* A hierarchy root under root_fd, recognised by marker; -ENOENT if absent or not mounted. */
 int cgroup_open_hierarchy(int root_fd, const char *dir, const char *marker);
 uint64_t cgroup_cpu_quota(double cpu_count);
+/* hugetlb: its control files are per huge page size, "hugetlb.2MB<suffix>"; the sizes are
+ * those of /sys/kernel/mm/hugepages. Present: the parent in hierarchy h has such a file;
+ * apply: writes bytes to every one of the sandbox's. */
+bool cgroup_hugetlb_present(const struct cgroup_root *cr, enum cgroup_hier h, const char *suffix);
+int cgroup_apply_hugetlb(struct cgroup *cg, enum cgroup_hier h, const char *suffix, uint64_t bytes);
 
 /* Control files: O_WRONLY without O_CREAT, so a missing file is -ENOENT, never created. */
 int cgroup_write_at(int dir_fd, const char *file, const char *value);

@@ -18,6 +18,7 @@ static const struct {
     {CGROUP_HIER_MEMORY, {"memory"}},
     {CGROUP_HIER_PIDS, {"pids"}},
     {CGROUP_HIER_FREEZER, {"freezer"}},
+    {CGROUP_HIER_HUGETLB, {"hugetlb"}},
 };
 
 static const struct cgroup_probe v1_probes[] = {
@@ -91,7 +92,11 @@ static int hybrid_open_hierarchies(struct cgroup_root *cr, int root_fd)
 
 static unsigned v1_probe_limits(const struct cgroup_root *cr)
 {
-        return cgroup_probe_files(cr, v1_probes, ELEMENTSOF(v1_probes));
+        unsigned mask = cgroup_probe_files(cr, v1_probes, ELEMENTSOF(v1_probes));
+
+        if (cgroup_hugetlb_present(cr, CGROUP_HIER_HUGETLB, ".limit_in_bytes"))
+                mask |= CGROUP_LIMIT_HUGETLB;
+        return mask;
 }
 
 static int v1_apply_cpu(struct cgroup *cg, double cpu_count)
@@ -126,6 +131,11 @@ static int v1_apply_limits(struct cgroup *cg, const struct cgroup_limits *l)
                 r = v1_apply_cpu(cg, l->cpu_count);
         if (r >= 0 && l->memory_mb > 0)
                 r = v1_apply_memory(cg, l->memory_mb);
+        /* Huge pages are not charged to memory.limit_in_bytes: without their own limit a
+         * sandbox could pin the host's whole pool. */
+        if (r >= 0 && l->memory_mb > 0 && (cg->root->limits & CGROUP_LIMIT_HUGETLB))
+                r = cgroup_apply_hugetlb(cg, CGROUP_HIER_HUGETLB, ".limit_in_bytes",
+                                         l->memory_mb << 20);
         if (r >= 0 && l->pids_max > 0)
                 r = cgroup_write_u64(cg, CGROUP_HIER_PIDS, "pids.max", l->pids_max);
         return r;

@@ -14,6 +14,7 @@ static const struct {
     {CGROUP_LIMIT_CPU, "cpu"},
     {CGROUP_LIMIT_MEMORY, "memory"},
     {CGROUP_LIMIT_PIDS, "pids"},
+    {CGROUP_LIMIT_HUGETLB, "hugetlb"},
 };
 
 static const struct cgroup_probe v2_probes[] = {
@@ -92,6 +93,8 @@ static unsigned v2_probe_limits(const struct cgroup_root *cr)
         /* A controller counts once the parent's subtree_control hands it to the sandboxes. */
         unsigned mask = cgroup_probe_files(cr, v2_probes, ELEMENTSOF(v2_probes));
 
+        if (cgroup_hugetlb_present(cr, CGROUP_HIER_UNIFIED, ".max"))
+                mask |= CGROUP_LIMIT_HUGETLB;
         return mask & (cr->controllers | CGROUP_LIMIT_FREEZE);
 }
 
@@ -122,6 +125,9 @@ static int v2_apply_limits(struct cgroup *cg, const struct cgroup_limits *l)
                 r = v2_apply_cpu(cg, l->cpu_count);
         if (r >= 0 && l->memory_mb > 0)
                 r = v2_apply_memory(cg, l->memory_mb);
+        /* Huge pages are not charged to memory.max: they get a limit of their own. */
+        if (r >= 0 && l->memory_mb > 0 && (cg->root->limits & CGROUP_LIMIT_HUGETLB))
+                r = cgroup_apply_hugetlb(cg, CGROUP_HIER_UNIFIED, ".max", l->memory_mb << 20);
         if (r >= 0 && l->pids_max > 0)
                 r = cgroup_write_u64(cg, CGROUP_HIER_UNIFIED, "pids.max", l->pids_max);
         /* An OOM kill takes one process, as on v1, not the whole sandbox: the sandbox stays

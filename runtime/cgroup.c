@@ -1,7 +1,9 @@
 /* Per-sandbox cgroups: mode detection, dispatch to the v1/v2/hybrid backends, and what they
  * share. Everything is reached relative to directory fds that the root holds, so a sandbox
  * costs at most one fd (its unified directory, kept for CLONE_INTO_CGROUP). */
+#include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/magic.h>
@@ -243,6 +245,55 @@ uint64_t cgroup_cpu_quota(double cpu_count)
         uint64_t quota = (uint64_t)(cpu_count * CGROUP_CPU_PERIOD_US + 0.5);
 
         return quota < CGROUP_CPU_MIN_QUOTA_US ? CGROUP_CPU_MIN_QUOTA_US : quota;
+}
+
+#define HUGEPAGES_DIR  "/sys/kernel/mm/hugepages"
+#define HUGE_SIZES_MAX 8
+
+/* The names the hugetlb controller gives the host's huge page sizes (mem_fmt() in
+ * mm/hugetlb_cgroup.c): "64KB", "2MB", "1GB". */
+static size_t hugetlb_sizes(char names[HUGE_SIZES_MAX][16])
+{
+        _cleanup_closedir_ DIR *d = opendir(HUGEPAGES_DIR);
+        struct dirent *e;
+        size_t n = 0;
+        unsigned long kb;
+
+        while (d && n < HUGE_SIZES_MAX && (e = readdir(d)))
+                if (sscanf(e->d_name, "hugepages-%lukB", &kb) == 1)
+                        snprintf(names[n++], 16,
+                                 kb >= (1ul << 20)   ? "%luGB"
+                                 : kb >= (1ul << 10) ? "%luMB"
+                                                     : "%luKB",
+                                 kb >= (1ul << 20)   ? kb >> 20
+                                 : kb >= (1ul << 10) ? kb >> 10
+                                                     : kb);
+        return n;
+}
+
+bool cgroup_hugetlb_present(const struct cgroup_root *cr, enum cgroup_hier h, const char *suffix)
+{
+        char names[HUGE_SIZES_MAX][16], file[64];
+        size_t n = hugetlb_sizes(names);
+
+        if (cr->parent_fds[h] < 0 || n == 0)
+                return false;
+        snprintf(file, sizeof(file), "hugetlb.%s%s", names[0], suffix);
+        return cgroup_file_exists(cr->parent_fds[h], file);
+}
+
+int cgroup_apply_hugetlb(struct cgroup *cg, enum cgroup_hier h, const char *suffix, uint64_t bytes)
+{
+        char names[HUGE_SIZES_MAX][16], file[64];
+        size_t n = hugetlb_sizes(names);
+
+        for (size_t i = 0; i < n; i++) {
+                snprintf(file, sizeof(file), "hugetlb.%s%s", names[i], suffix);
+                int r = cgroup_write_u64(cg, h, file, bytes);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static int limits_mask(const struct cgroup_limits *l, unsigned *ret)

@@ -23,6 +23,7 @@ enum cgroup_limit {
         CGROUP_LIMIT_MEMORY = 1 << 1,
         CGROUP_LIMIT_PIDS = 1 << 2,
         CGROUP_LIMIT_FREEZE = 1 << 3,
+        CGROUP_LIMIT_HUGETLB = 1 << 4, /* memory_mb also bounds huge pages, where present */
 };
 
 struct cgroup_limits {

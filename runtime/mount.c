@@ -161,10 +161,23 @@ static int host_system_dir(const char *name)
         return bind_read_only(host, name);
 }
 
+/* Inodes of the writable tmpfs, proportional to disk_mb: each costs unswappable kernel memory
+ * that its size= does not count, so without a cap a million empty files end in an OOM kill
+ * rather than ENOSPC. 128 per MiB is one file per 8 KiB on average (docs/security.md). */
+#define INODES_PER_MB 128u
+#define INODES_MIN    4096u
+
+static unsigned long long disk_inodes(uint64_t disk_mb)
+{
+        unsigned long long n = (unsigned long long)disk_mb * INODES_PER_MB;
+        return n < INODES_MIN ? INODES_MIN : n;
+}
+
 static int mount_disk_tmpfs(const char *path, uint64_t disk_mb)
 {
-        char opts[64];
-        snprintf(opts, sizeof(opts), "size=%llum,mode=0755", (unsigned long long)disk_mb);
+        char opts[96];
+        snprintf(opts, sizeof(opts), "size=%llum,nr_inodes=%llu,mode=0755",
+                 (unsigned long long)disk_mb, disk_inodes(disk_mb));
         return mount("tmpfs", path, "tmpfs", MS_SAFE, opts) < 0 ? negative_errno() : 0;
 }
 
@@ -179,10 +192,12 @@ static const char *fd_path(int fd, char buf[32])
  * directory becomes its root. */
 static int enter_tmpfs_on(int staging_fd, uint64_t size_mb)
 {
-        char size[32];
+        char size[32], inodes[32];
         snprintf(size, sizeof(size), "%llum", (unsigned long long)size_mb);
+        snprintf(inodes, sizeof(inodes), "%llu", disk_inodes(size_mb));
         _cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
         if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
+            fsconfig(fs, FSCONFIG_SET_STRING, "nr_inodes", inodes, 0) < 0 ||
             fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
             fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
                 return negative_errno();

@@ -9,25 +9,55 @@
 #include "supervisor/daemon.h"
 #include "supervisor/log.h"
 
-/* Past this much unsent output a connection is not read until it drains: a client that
- * pipelines requests but never reads cannot grow the daemon's memory without bound. */
+/* Past this much unsent output (at most a quarter of the memory budget) a connection is
+ * neither read nor dispatched until it drains: a client that pipelines requests but never
+ * reads cannot grow the daemon's memory without bound. Checked before each request, so the
+ * overshoot is one reply. */
 #define CONN_OUT_HIGH (4u * 1024 * 1024)
+/* A connection holding no more than this (an idle reader and a small reply) is still read
+ * while the daemon is over its memory budget, so that well-formed clients are answered at
+ * once; heavier ones wait, and the kernel holds what they send meanwhile. */
+#define CONN_LIGHT (8u * 1024)
 
 static void conn_event(struct watch *w, uint32_t events);
+
+static size_t conn_out_high(const struct daemon *d)
+{
+        size_t quarter = d->budget.limit / 4;
+        return quarter < CONN_OUT_HIGH ? quarter : CONN_OUT_HIGH;
+}
+
+static size_t conn_weight(const struct conn *c)
+{
+        return c->fr.cap + c->out.cap;
+}
+
+/* Whether to read and dispatch more of what the client sent. */
+static bool conn_may_take(const struct conn *c)
+{
+        if (c->out.len - c->out_off >= conn_out_high(c->d))
+                return false;
+        return conn_weight(c) <= CONN_LIGHT || !budget_over(&c->d->budget, c->cred.uid);
+}
 
 static uint32_t conn_events(const struct conn *c)
 {
         uint32_t ev = 0;
         if (c->reading)
                 ev |= EPOLLIN;
-        if (c->out.len > c->out_off)
+        if (c->out.len > c->out_off || c->kick)
                 ev |= EPOLLOUT;
         return ev;
 }
 
 static void conn_update(struct conn *c)
 {
-        c->reading = !c->eof && c->out.len - c->out_off < CONN_OUT_HIGH;
+        size_t weight = conn_weight(c);
+        budget_update(&c->d->budget, c->cred.uid, c->charged, weight);
+        c->charged = weight;
+        c->reading = !c->eof && conn_may_take(c);
+        if (!c->reading && !c->eof)
+                c->d->conns_parked = true;
         (void)loop_mod(c->d->loop, &c->w, conn_events(c));
 }
 
@@ -51,9 +81,35 @@ static void conn_free(struct conn *c)
         safe_close(c->w.fd);
         frame_reader_done(&c->fr);
         buf_free(&c->out);
+        budget_update(&c->d->budget, c->cred.uid, c->charged, 0);
         list_del(&c->node);
         c->d->n_conns--;
         free(c);
+}
+
+static bool conn_over_quota(const struct daemon *d, uid_t uid)
+{
+        unsigned quota = d->cfg.quotas.connections, n = 0;
+        struct list_node *pos, *tmp;
+        if (uid == 0 || quota == 0)
+                return false;
+        list_for_each_safe(pos, tmp, &d->conns) n +=
+            container_of(pos, struct conn, node)->cred.uid == uid;
+        return n >= quota;
+}
+
+/* One resource_exhausted line, if the socket takes it at once, then the connection ends. */
+static void conn_refuse(int fd, uid_t uid)
+{
+        struct rpc_error err;
+        size_t len = 0;
+        rpc_error_set(&err, RPC_RESOURCE_EXHAUSTED, NULL,
+                      "uid %u has its maximum of connections open", (unsigned)uid);
+        _cleanup_free_ char *line = rpc_format_error(NULL, &err, &len);
+        if (line)
+                (void)send(fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        log_warning("refusing a connection of uid %u: connection quota", (unsigned)uid);
+        safe_close(fd);
 }
 
 int conn_accept(struct daemon *d)
@@ -77,6 +133,12 @@ int conn_accept(struct daemon *d)
         list_init(&c->replies);
         list_init(&c->drain_waiters);
         int r = peer_cred(fd, &c->cred);
+        if (r >= 0 && conn_over_quota(d, c->cred.uid)) {
+                conn_refuse(fd, c->cred.uid);
+                frame_reader_done(&c->fr);
+                free(c);
+                return 0;
+        }
         if (r >= 0)
                 r = loop_add(d->loop, &c->w, fd, EPOLLIN, conn_event);
         if (r < 0) {
@@ -123,12 +185,13 @@ static bool conn_flush(struct conn *c)
                 c->out_off += n;
         }
         if (c->out_off == c->out.len) {
-                /* Give back a large buffer once it is drained. */
-                if (c->out.cap > 64 * 1024)
+                /* Give back a grown buffer once it is drained: an idle connection stays
+                 * light (CONN_LIGHT). */
+                if (c->out.cap > 4096)
                         buf_free(&c->out);
                 c->out.len = c->out_off = 0;
         }
-        if (c->out.len - c->out_off < CONN_OUT_HIGH) {
+        if (c->out.len - c->out_off < conn_out_high(c->d)) {
                 struct list_node *pos, *tmp;
                 list_for_each_safe(pos, tmp, &c->drain_waiters)
                 {
@@ -142,7 +205,7 @@ static bool conn_flush(struct conn *c)
 
 bool conn_backed_up(struct conn *c, struct drain_waiter *w)
 {
-        if (c->out.len - c->out_off < CONN_OUT_HIGH)
+        if (c->out.len - c->out_off < conn_out_high(c->d))
                 return false;
         list_add_tail(&c->drain_waiters, &w->node);
         return true;
@@ -197,6 +260,33 @@ void conn_send(struct conn *c, char *line, size_t len)
         conn_update(c);
 }
 
+static void conn_too_long(struct conn *c)
+{
+        struct rpc_error err;
+        rpc_error_set(&err, RPC_INVALID_REQUEST, NULL, "message longer than %u bytes",
+                      FRAME_MAX_LINE);
+        size_t len = 0;
+        char *out = rpc_format_error(NULL, &err, &len);
+        conn_send(c, out, len);
+}
+
+/* The requests read so far, while the connection may take them: back-pressure applies
+ * between requests, not after a whole read of them. The rest wait in the reader. */
+static void conn_dispatch(struct conn *c)
+{
+        char *line;
+        size_t len;
+        int r;
+        c->dispatching = true;
+        while (conn_may_take(c) && (r = frame_reader_next(&c->fr, &line, &len)) != 0) {
+                if (r == -EMSGSIZE)
+                        conn_too_long(c);
+                else if (len > 0)
+                        methods_dispatch(c, line, len);
+        }
+        c->dispatching = false;
+}
+
 static bool conn_read(struct conn *c)
 {
         int fds[FDPASS_MAX_FDS];
@@ -212,30 +302,15 @@ static bool conn_read(struct conn *c)
         }
         if (n < 0)
                 return false;
-        char *line;
-        size_t len;
-        int r;
-        while ((r = frame_reader_next(&c->fr, &line, &len)) != 0) {
-                if (r == -EMSGSIZE) {
-                        struct rpc_error err;
-                        rpc_error_set(&err, RPC_INVALID_REQUEST, NULL,
-                                      "message longer than %u bytes", FRAME_MAX_LINE);
-                        size_t out_len = 0;
-                        char *out = rpc_format_error(NULL, &err, &out_len);
-                        conn_send(c, out, out_len);
-                        continue;
-                }
-                if (len > 0)
-                        methods_dispatch(c, line, len);
-        }
+        conn_dispatch(c);
         return true;
 }
 
 /* A client that closed its sending side still gets the replies it is owed; then the
- * connection ends. */
+ * connection ends (not in the middle of dispatching its requests, which use it). */
 static void conn_maybe_close(struct conn *c)
 {
-        if (c->eof && list_empty(&c->replies) && c->out_off == c->out.len)
+        if (c->eof && !c->dispatching && list_empty(&c->replies) && c->out_off == c->out.len)
                 conn_free(c);
 }
 
@@ -243,9 +318,12 @@ static void conn_event(struct watch *w, uint32_t events)
 {
         struct conn *c = container_of(w, struct conn, w);
         bool ok = true;
+        c->kick = false;
         if (events & EPOLLOUT)
                 ok = conn_flush(c);
-        if (ok && (events & EPOLLIN))
+        if (ok)
+                conn_dispatch(c); /* what waited for the output to drain */
+        if (ok && (events & EPOLLIN) && conn_may_take(c))
                 ok = conn_read(c);
         /* HUP: the client closed both ways (a half-close only gives EOF); nobody is left
          * to answer, and what it started is ended (see reply.on_gone). */
@@ -257,6 +335,25 @@ static void conn_event(struct watch *w, uint32_t events)
         }
         conn_update(c);
         conn_maybe_close(c);
+}
+
+void conn_after_round(void *data)
+{
+        struct daemon *d = data;
+        struct list_node *pos, *tmp;
+        if (!d->conns_parked || !budget_take_released(&d->budget))
+                return;
+        d->conns_parked = false;
+        list_for_each_safe(pos, tmp, &d->conns)
+        {
+                struct conn *c = container_of(pos, struct conn, node);
+                if (c->reading || c->eof)
+                        continue;
+                /* Its own event handler dispatches what it holds: handlers here could free
+                 * other connections under this walk. */
+                c->kick = conn_may_take(c);
+                conn_update(c);
+        }
 }
 
 void conn_close_all(struct daemon *d)

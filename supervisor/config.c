@@ -355,6 +355,46 @@ static int parse_network(const struct key_spec *k, json_object *v, void *base, c
                            path, err);
 }
 
+static int parse_bool(const struct key_spec *k, json_object *v, void *base, const char *path,
+                      char **err)
+{
+        if (!json_object_is_type(v, json_type_boolean))
+                return config_error(err, "%s must be true or false", path);
+        *(bool *)((char *)base + k->offset) = json_object_get_boolean(v);
+        return 0;
+}
+
+static const struct key_spec ceilings_keys[] = {
+    {"cpu_count", parse_cpu, offsetof(struct sbx_ceilings, cpu_count), 0, 0},
+    {"memory_mb", parse_u64, offsetof(struct sbx_ceilings, memory_mb), 16, SIZE_MB_MAX},
+    {"pids_max", parse_u64, offsetof(struct sbx_ceilings, pids_max), 8, PIDS_MAX_MAX},
+    {"disk_mb", parse_u64, offsetof(struct sbx_ceilings, disk_mb), 1, SIZE_MB_MAX},
+    {"max_timeout", parse_u32, offsetof(struct sbx_ceilings, max_timeout_s), 1,
+     CONFIG_MAX_TIMEOUT_S},
+    {"allow_no_timeout", parse_bool, offsetof(struct sbx_ceilings, allow_no_timeout), 0, 0},
+};
+
+static const struct key_spec quotas_keys[] = {
+    {"sandboxes_per_uid", parse_u32, offsetof(struct sbx_quotas, sandboxes), 0, COUNT_MAX},
+    {"connections_per_uid", parse_u32, offsetof(struct sbx_quotas, connections), 0, COUNT_MAX},
+    {"execs_per_uid", parse_u32, offsetof(struct sbx_quotas, execs), 0, COUNT_MAX},
+    {"buffered_mb_per_uid", parse_u64, offsetof(struct sbx_quotas, buffered_mb), 0, 1 << 20},
+};
+
+static int parse_ceilings(const struct key_spec *k, json_object *v, void *base, const char *path,
+                          char **err)
+{
+        return apply_table(v, ceilings_keys, ELEMENTSOF(ceilings_keys), (char *)base + k->offset,
+                           path, err);
+}
+
+static int parse_quotas(const struct key_spec *k, json_object *v, void *base, const char *path,
+                        char **err)
+{
+        return apply_table(v, quotas_keys, ELEMENTSOF(quotas_keys), (char *)base + k->offset, path,
+                           err);
+}
+
 #define CFG(field) offsetof(struct sbx_config, field)
 
 static const struct key_spec config_keys[] = {
@@ -368,6 +408,9 @@ static const struct key_spec config_keys[] = {
     {"templates", parse_templates, 0, 0, 0},
     {"uid_pool", parse_uid_pool, CFG(uid_pool), 0, 0},
     {"network", parse_network, CFG(network), 0, 0},
+    {"ceilings", parse_ceilings, CFG(ceilings), 0, 0},
+    {"quotas", parse_quotas, CFG(quotas), 0, 0},
+    {"memory_budget_mb", parse_u64, CFG(memory_budget_mb), 8, 1 << 20},
 };
 
 static int config_defaults(struct sbx_config *cfg)
@@ -388,6 +431,13 @@ static int config_defaults(struct sbx_config *cfg)
                         .n_dns = 1,
                         .nft_table = strdup("sandboxd"),
                         .linger_s = 10},
+            .ceilings = {.cpu_count = 4.0,
+                         .memory_mb = 8192,
+                         .pids_max = 4096,
+                         .disk_mb = 16384,
+                         .max_timeout_s = 86400},
+            .quotas = {.sandboxes = 64, .connections = 256, .execs = 256, .buffered_mb = 32},
+            .memory_budget_mb = 64,
         };
         if (!cfg->cgroup_root || !cfg->cgroup_parent || !cfg->templates || !cfg->network.bridge ||
             !cfg->network.dns[0] || !cfg->network.nft_table)

@@ -1,6 +1,7 @@
 /* The daemon's configuration file (SPEC §8): JSON, every key optional. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "supervisor/record.h"
@@ -37,6 +38,27 @@ struct sbx_network {
                               sandbox, so that a create after a kill finds them ready */
 };
 
+/* What a caller other than root may ask at create (SECURITY.md, Exhaustion). Root, who
+ * configures the daemon, is held only to the protocol's own bounds. */
+struct sbx_ceilings {
+        double cpu_count;       /* "cpu_count": 4 */
+        uint64_t memory_mb;     /* "memory_mb": 8192 */
+        uint64_t pids_max;      /* "pids_max": 4096 */
+        uint64_t disk_mb;       /* "disk_mb": 16384 */
+        uint32_t max_timeout_s; /* "max_timeout": 86400 */
+        bool allow_no_timeout;  /* "allow_no_timeout": false: timeout 0 (none) is refused */
+};
+
+/* Per-uid quotas for callers other than root (root: max_sandboxes, max_connections and the
+ * memory budget only); 0 is no quota. */
+struct sbx_quotas {
+        uint32_t sandboxes;   /* "sandboxes_per_uid": 64 */
+        uint32_t connections; /* "connections_per_uid": 256 */
+        uint32_t execs;       /* "execs_per_uid": 256: running at once */
+        uint64_t buffered_mb; /* "buffered_mb_per_uid": 32: captured output and connection
+                                 buffers held for the uid */
+};
+
 struct sbx_config {
         uint32_t default_timeout_s;     /* "default_timeout": 300 */
         uint32_t max_sandboxes;         /* "max_sandboxes": 4096 */
@@ -51,6 +73,10 @@ struct sbx_config {
         size_t n_templates;             /* templates[0] is always "host" */
         struct sbx_network network;     /* "network": {"bridge", "subnet", "dns", "nft_table",
                                            "linger"} */
+        struct sbx_ceilings ceilings;   /* "ceilings": {...} */
+        struct sbx_quotas quotas;       /* "quotas": {...} */
+        uint64_t memory_budget_mb;      /* "memory_budget_mb": 64: connection buffers and
+                                           captured output, all callers together */
 };
 
 /* Defaults, overlaid with the file at path when path is not NULL. Unknown keys, wrong types

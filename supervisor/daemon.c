@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <libgen.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,6 +222,16 @@ static int setup_cursor_key(void)
         return 0;
 }
 
+/* Buffers of 128 KiB and more are mapped and unmapped at once: glibc would otherwise raise
+ * that threshold as they are freed and keep later ones on a heap it cannot give back, and
+ * the daemon's RSS would stay at its peak (docs/security.md). */
+static void setup_budget(struct daemon *d)
+{
+        (void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+        budget_init(&d->budget, d->cfg.memory_budget_mb << 20, d->cfg.quotas.buffered_mb << 20);
+        loop_after_round(d->loop, conn_after_round, d);
+}
+
 static int load_config(struct daemon *d, const char *path)
 {
         _cleanup_free_ char *msg = NULL;
@@ -246,6 +257,7 @@ int daemon_start(struct daemon *d, const char *config_path, const char *socket_p
         if ((r = load_config(d, config_path)) < 0 || (r = loop_new(&d->loop)) < 0 ||
             (r = setup_signals(d)) < 0 || (r = setup_cursor_key()) < 0)
                 return r;
+        setup_budget(d);
         if ((r = mkdir_parents(state_dir, 0711)) < 0 || (r = chmod(state_dir, 0711)) < 0)
                 return log_error_errno(r, "cannot create state directory %s", state_dir);
 
@@ -306,6 +318,7 @@ void daemon_done(struct daemon *d)
         safe_close(d->sig_fd);
         safe_close(d->init_fd);
         config_done(&d->cfg);
+        budget_done(&d->budget);
         uidpool_done(&d->uids);
         seccomp_policy_done(&d->seccomp);
         free(d->socket_path);

@@ -12,6 +12,7 @@
 #include "ipc/rpc.h"
 #include "runtime/cgroup.h"
 #include "runtime/seccomp.h"
+#include "supervisor/budget.h"
 #include "supervisor/config.h"
 #include "supervisor/loop.h"
 #include "supervisor/network.h"
@@ -44,6 +45,8 @@ struct daemon {
         bool accepting;
         struct list_node sandboxes; /* every struct sandbox, starting and dying ones too */
         struct list_node conns;
+        struct budget budget; /* bytes buffered for clients (budget.h) */
+        bool conns_parked;    /* some connection is not read for the budget or its output */
 };
 
 #define CONN_MAX_FDS 8 /* descriptors a client may have sent and not yet had used */
@@ -71,6 +74,9 @@ struct conn {
         struct list_node node;          /* in daemon.conns */
         bool reading;                   /* false while the output is backed up, or after EOF */
         bool eof;                       /* the client closed its sending side */
+        bool dispatching;               /* its requests are being handled */
+        bool kick;                      /* resumed: wake its handler once (EPOLLOUT) */
+        size_t charged;                 /* bytes charged to the budget for its buffers */
 };
 
 /* A reply owed to a request answered later (create, exec, kill). */
@@ -124,6 +130,9 @@ int conn_take_fds(struct conn *c, int *fds, size_t n);
  * waiting) is told once it drains. */
 bool conn_backed_up(struct conn *c, struct drain_waiter *w);
 void conn_close_all(struct daemon *d);
+/* After each round of the loop: connections held back for the budget resume once bytes
+ * were released and they may take requests again. data is the daemon. */
+void conn_after_round(void *data);
 
 /* methods.c */
 void methods_dispatch(struct conn *c, const char *line, size_t len);

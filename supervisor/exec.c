@@ -65,6 +65,8 @@ struct exec_op {
         bool timed_out;
         int64_t start_us;
         struct drain_waiter drain; /* stream: waiting for the client to read */
+        uid_t uid;                 /* of the caller: its budget holds the captured bytes */
+        size_t charged;            /* captured bytes held, charged to the budget */
         struct list_node node;     /* in sandbox.execs */
 };
 
@@ -236,13 +238,24 @@ static void stream_emit(struct exec_op *op, struct stream *s, const char *data, 
         conn_send(c, line, line_len);
 }
 
+/* Keeps what fits under the stream's cap and the caller's memory budget (its uid's quota
+ * of buffered bytes, and the daemon's): the rest is read and dropped, and the result says
+ * *_truncated, so that many concurrent execs cannot grow the daemon without bound. */
 static void capture_append(struct stream *s, const char *data, size_t n)
 {
-        size_t room = EXEC_OUTPUT_CAP - s->data.len;
-        if (n > room)
+        struct exec_op *op = s->op;
+        struct budget *b = &op->sb->d->budget;
+        size_t room = EXEC_OUTPUT_CAP - s->data.len, left = budget_room(b, op->uid);
+        size_t take = n < room ? n : room;
+        take = take < left ? take : left;
+        if (take < n)
                 s->truncated = true;
-        if (buf_append(&s->data, data, n < room ? n : room) < 0)
+        if (take == 0 || buf_append(&s->data, data, take) < 0) {
                 s->truncated = true;
+                return;
+        }
+        budget_update(b, op->uid, op->charged, op->charged + take);
+        op->charged += take;
 }
 
 static void on_stream(struct watch *w, uint32_t events);
@@ -312,6 +325,7 @@ static void exec_free(struct exec_op *op)
         safe_close(op->timer_fd);
         buf_free(&op->out.data);
         buf_free(&op->err.data);
+        budget_update(&op->sb->d->budget, op->uid, op->charged, 0);
         json_object_put(op->stdin_obj);
         list_del(&op->drain.node);
         list_del(&op->node);
@@ -539,7 +553,8 @@ static int exec_watch(struct exec_op *op, double timeout)
         return loop_add(loop, &op->w_timer, op->timer_fd, EPOLLIN, on_timeout);
 }
 
-static struct exec_op *exec_new(struct sandbox *sb, const struct exec_req *req, json_object *params)
+static struct exec_op *exec_new(struct sandbox *sb, const struct exec_req *req, json_object *params,
+                                uid_t uid)
 {
         struct exec_op *op = calloc(1, sizeof(*op));
         if (!op)
@@ -554,6 +569,7 @@ static struct exec_op *exec_new(struct sandbox *sb, const struct exec_req *req, 
         op->drain.fn = on_drained;
         list_init(&op->drain.node);
         op->start_us = now_monotonic_us();
+        op->uid = uid;
         if (req->stdin_data) {
                 op->stdin_obj = json_object_get(json_object_object_get(params, "stdin"));
                 op->stdin_data = req->stdin_data;
@@ -585,6 +601,23 @@ static int exec_send(struct exec_op *op, const struct exec_req *req, int client_
         return r;
 }
 
+/* The caller (not root) already runs its quota of execs, in all sandboxes together. */
+static bool exec_over_quota(const struct call *call)
+{
+        uid_t uid = call->conn->cred.uid;
+        unsigned quota = call->d->cfg.quotas.execs, n = 0;
+        struct list_node *spos, *stmp, *pos, *tmp;
+        if (call_is_root(call) || quota == 0)
+                return false;
+        list_for_each_safe(spos, stmp, &call->d->sandboxes)
+        {
+                struct sandbox *sb = container_of(spos, struct sandbox, node);
+                list_for_each_safe(pos, tmp, &sb->execs) n +=
+                    container_of(pos, struct exec_op, node)->uid == uid;
+        }
+        return n >= quota;
+}
+
 int exec_start(const struct call *call, struct sandbox *sb, json_object *params,
                struct rpc_error *err)
 {
@@ -601,7 +634,14 @@ int exec_start(const struct call *call, struct sandbox *sb, json_object *params,
         if (req.tty)
                 for (int i = 0; i < 3; i++)
                         fds[i] = safe_close(fds[i]);
-        struct exec_op *op = exec_new(sb, &req, params);
+        if (exec_over_quota(call)) {
+                for (int i = 0; i < 3; i++)
+                        safe_close(fds[i]);
+                return rpc_error_set(err, RPC_RESOURCE_EXHAUSTED, NULL,
+                                     "uid %u runs its maximum of %u execs at once",
+                                     (unsigned)call->conn->cred.uid, call->d->cfg.quotas.execs);
+        }
+        struct exec_op *op = exec_new(sb, &req, params, call->conn->cred.uid);
         if (!op) {
                 for (int i = 0; i < 3; i++)
                         safe_close(fds[i]);

@@ -13,6 +13,8 @@ struct loop {
         bool quit;
         struct epoll_event batch[LOOP_BATCH];
         int n_batch; /* events of the round being dispatched */
+        void (*after_round)(void *data);
+        void *after_round_data;
 };
 
 int loop_new(struct loop **ret)
@@ -85,8 +87,16 @@ int loop_run(struct loop *loop)
                                 w->fn(w, loop->batch[i].events);
                 }
                 loop->n_batch = 0;
+                if (loop->after_round)
+                        loop->after_round(loop->after_round_data);
         }
         return 0;
+}
+
+void loop_after_round(struct loop *loop, void (*fn)(void *data), void *data)
+{
+        loop->after_round = fn;
+        loop->after_round_data = data;
 }
 
 void loop_quit(struct loop *loop)

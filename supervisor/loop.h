@@ -25,3 +25,5 @@ void loop_del(struct loop *loop, struct watch *w);
 /* Runs until loop_quit(). -errno on an epoll failure. */
 int loop_run(struct loop *loop);
 void loop_quit(struct loop *loop);
+/* fn(data) after each round of events (one at most; NULL for none). */
+void loop_after_round(struct loop *loop, void (*fn)(void *data), void *data);

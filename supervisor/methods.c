@@ -30,6 +30,49 @@ static int parse_resources(const struct sbx_config *cfg, json_object *params,
         return 0;
 }
 
+/* A caller other than root asks for no more than the ceilings (config "ceilings"). */
+static int check_ceilings(const struct call *call, const struct sbx_resources *res,
+                          struct rpc_error *err)
+{
+        const struct sbx_ceilings *c = &call->d->cfg.ceilings;
+        const struct {
+                const char *field;
+                double asked, ceiling;
+        } rows[] = {
+            {"cpu_count", res->cpu_count, c->cpu_count},
+            {"memory_mb", (double)res->memory_mb, (double)c->memory_mb},
+            {"pids_max", (double)res->pids_max, (double)c->pids_max},
+            {"disk_mb", (double)res->disk_mb, (double)c->disk_mb},
+        };
+        if (call_is_root(call))
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++)
+                if (rows[i].asked > rows[i].ceiling)
+                        return rpc_error_set(err, RPC_INVALID_ARGUMENT, rows[i].field,
+                                             "%s is at most %g for this caller", rows[i].field,
+                                             rows[i].ceiling);
+        return 0;
+}
+
+/* A timeout a caller other than root may ask: none (0) only where allow_no_timeout says, at
+ * most max_timeout. One not asked (the default) is brought within those bounds instead. */
+static int check_timeout(const struct call *call, bool asked, int64_t *timeout,
+                         struct rpc_error *err)
+{
+        const struct sbx_ceilings *c = &call->d->cfg.ceilings;
+        bool none = *timeout == 0 && !c->allow_no_timeout;
+        if (call_is_root(call) || (!none && *timeout <= c->max_timeout_s))
+                return 0;
+        if (!asked) {
+                *timeout = c->max_timeout_s;
+                return 0;
+        }
+        return rpc_error_set(err, RPC_INVALID_ARGUMENT, "timeout",
+                             none ? "timeout 0 (none) is not allowed for this caller"
+                                  : "timeout is at most %u for this caller",
+                             c->max_timeout_s);
+}
+
 static int m_create(const struct call *call, json_object *params, json_object **ret,
                     struct rpc_error *err)
 {
@@ -48,7 +91,10 @@ static int m_create(const struct call *call, json_object *params, json_object **
             (r = param_bool(params, "internet_access", &p.internet_access, err)) < 0 ||
             (r = param_object(params, "env", &p.env, err)) < 0 ||
             (p.env && (r = env_validate(p.env, "env", err)) < 0) ||
-            (r = parse_resources(cfg, params, &p.res, err)) < 0)
+            (r = parse_resources(cfg, params, &p.res, err)) < 0 ||
+            (r = check_ceilings(call, &p.res, err)) < 0 ||
+            (r = check_timeout(call, params && json_object_object_get_ex(params, "timeout", NULL),
+                               &p.timeout_s, err)) < 0)
                 return r;
         p.template = config_find_template(cfg, template_id);
         if (!p.template)
@@ -123,7 +169,8 @@ static int m_set_timeout(const struct call *call, json_object *params, json_obje
                 return r;
         if (timeout < 0)
                 return rpc_error_set(err, RPC_INVALID_ARGUMENT, "timeout", "timeout is required");
-        if ((r = sandbox_set_timeout(sb, timeout, err)) < 0)
+        if ((r = check_timeout(call, true, &timeout, err)) < 0 ||
+            (r = sandbox_set_timeout(sb, timeout, err)) < 0)
                 return r;
         *ret = sbx_record_to_json(&sb->rec);
         return 0;
@@ -152,6 +199,7 @@ static int m_resume(const struct call *call, json_object *params, json_object **
         if (!sb)
                 return r;
         if ((r = param_int(params, "timeout", 0, CONFIG_MAX_TIMEOUT_S, &timeout, err)) < 0 ||
+            (timeout >= 0 && (r = check_timeout(call, true, &timeout, err)) < 0) ||
             (r = sandbox_resume(sb, timeout, err)) < 0)
                 return r;
         *ret = sbx_record_to_json(&sb->rec);
@@ -181,7 +229,8 @@ static json_object *features(const struct daemon *d)
         } limits[] = {{CGROUP_LIMIT_CPU, "limit.cpu"},
                       {CGROUP_LIMIT_MEMORY, "limit.memory"},
                       {CGROUP_LIMIT_PIDS, "limit.pids"},
-                      {CGROUP_LIMIT_FREEZE, "freeze"}};
+                      {CGROUP_LIMIT_FREEZE, "freeze"},
+                      {CGROUP_LIMIT_HUGETLB, "limit.hugetlb"}};
         json_object *a = json_object_new_array();
         json_object_array_add(a, json_object_new_string("exec.capture"));
         unsigned have = cgroup_root_limits(d->cgroot);

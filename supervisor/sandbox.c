@@ -491,6 +491,22 @@ static void sandbox_abort(struct sandbox *sb)
         sandbox_free(sb);
 }
 
+/* The caller (not root) already has its quota of sandboxes, those being made included. */
+static bool sandbox_over_quota(const struct call *call)
+{
+        uid_t uid = call->conn->cred.uid;
+        unsigned quota = call->d->cfg.quotas.sandboxes, n = 0;
+        struct list_node *pos, *tmp;
+        if (call_is_root(call) || quota == 0)
+                return false;
+        list_for_each_safe(pos, tmp, &call->d->sandboxes)
+        {
+                struct sandbox *sb = container_of(pos, struct sandbox, node);
+                n += sb->phase != SANDBOX_DYING && sb->rec.owner_uid == uid;
+        }
+        return n >= quota;
+}
+
 int sandbox_create(const struct call *call, const struct create_params *p, struct rpc_error *err)
 {
         struct daemon *d = call->d;
@@ -498,6 +514,10 @@ int sandbox_create(const struct call *call, const struct create_params *p, struc
                 return rpc_error_set(err, RPC_RESOURCE_EXHAUSTED, NULL,
                                      "the daemon runs its maximum of %u sandboxes",
                                      d->cfg.max_sandboxes);
+        if (sandbox_over_quota(call))
+                return rpc_error_set(err, RPC_RESOURCE_EXHAUSTED, NULL,
+                                     "uid %u has its maximum of %u sandboxes",
+                                     (unsigned)call->conn->cred.uid, d->cfg.quotas.sandboxes);
         struct sandbox *sb = calloc(1, sizeof(*sb));
         if (!sb)
                 return rpc_error_set(err, RPC_INTERNAL, NULL, "out of memory");

@@ -349,8 +349,9 @@ static void test_v2_create(void **state)
         assert_int_equal(cgroup_root_open(f->dir, CGROUP_MODE_V2, "sandboxd", &f->cr), 0);
         assert_int_equal(cgroup_root_mode(f->cr), CGROUP_MODE_V2);
         assert_int_equal(cgroup_root_limits(f->cr), ALL_LIMITS);
-        assert_string_equal(fake_read(f, "cgroup.subtree_control"), "+cpu +memory +pids");
-        assert_string_equal(fake_read(f, "sandboxd/cgroup.subtree_control"), "+cpu +memory +pids");
+        assert_string_equal(fake_read(f, "cgroup.subtree_control"), "+cpu +memory +pids +hugetlb");
+        assert_string_equal(fake_read(f, "sandboxd/cgroup.subtree_control"),
+                            "+cpu +memory +pids +hugetlb");
 
         assert_int_equal(cgroup_create(f->cr, "sb1", &test_limits, &f->cg), 0);
         assert_string_equal(fake_read(f, "sandboxd/sb1/cpu.max"), "150000 100000");
