@@ -649,15 +649,47 @@ static int adopt_watch(struct sandbox *sb)
         return r;
 }
 
-/* Takes the record's sandbox back: its init answers on the parked socket, it is in the
- * registry again with its timers, uid range and address. */
-static int adopt(struct daemon *d, struct sbx_saved *s)
+/* The first line of /proc/PID/{uid,gid}_map: "0 BASE LEN", and that it is the only one. */
+static int read_id_map(pid_t pid, const char *which, uint32_t *ret_base, uint32_t *ret_len)
 {
-        if (s->phase != SAVED_LIVE)
-                return -ESRCH;
-        _cleanup_close_ int pidfd = saved_init(s);
-        if (pidfd < 0)
-                return -ESRCH;
+        char path[64], extra[8];
+        snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, which);
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        unsigned inside, base, len;
+        if (!f)
+                return negative_errno();
+        if (fscanf(f, "%u %u %u", &inside, &base, &len) != 3 || inside != 0 ||
+            fscanf(f, "%7s", extra) == 1)
+                return -EBADMSG;
+        *ret_base = base;
+        *ret_len = len;
+        return 0;
+}
+
+/* A sandbox is taken back only with the uid range its init really maps, a whole range of
+ * today's pool that no other sandbox holds: a range shared by two sandboxes (two records, a
+ * changed pool) would let each signal and ptrace the other's processes. */
+static int claim_uids(struct daemon *d, const struct sbx_saved *s)
+{
+        static const char *const maps[] = {"uid_map", "gid_map"};
+        if (!s->has_uids)
+                return -ENOENT;
+        for (size_t i = 0; i < ELEMENTSOF(maps); i++) {
+                uint32_t base, len;
+                int r = read_id_map(s->pid, maps[i], &base, &len);
+                if (r < 0)
+                        return r;
+                if (base != s->uid_base || len != d->cfg.uid_pool.size)
+                        return -ERANGE;
+        }
+        return uidpool_claim(&d->uids, s->uid_base); /* -EINVAL outside the pool, -EBUSY held */
+}
+
+/* adopt(), once the uid range is claimed: talks to init again and registers the sandbox. */
+static int adopt_connect(struct daemon *d, struct sbx_saved *s, int pidfd_taken)
+{
+        _cleanup_close_ int pidfd = pidfd_taken;
+        int r;
         /* A paused sandbox's init is frozen and cannot have parked its socket yet: thaw it
          * for that moment. */
         struct cgroup *cg = NULL;
@@ -671,7 +703,7 @@ static int adopt(struct daemon *d, struct sbx_saved *s)
         }
         if (ctl < 0)
                 return ctl;
-        int r = initproto_send(ctl, INIT_MSG_HELLO, 0, 0, 0, NULL, 0);
+        r = initproto_send(ctl, INIT_MSG_HELLO, 0, 0, 0, NULL, 0);
         if (r < 0)
                 return r;
         struct sandbox *sb = calloc(1, sizeof(*sb));
@@ -699,7 +731,7 @@ static int adopt(struct daemon *d, struct sbx_saved *s)
         d->n_sandboxes++;
         if (cgroup_open(d->cgroot, sb->rec.id, &sb->cg) < 0)
                 sb->cg = NULL;
-        sb->has_uids = s->has_uids && uidpool_claim(&d->uids, s->uid_base) == 0;
+        sb->has_uids = true; /* claimed by adopt() */
         if ((r = registry_add(d->reg, &sb->rec)) < 0 ||
             (sb->rec.internet_access &&
              (r = network_adopt(&d->net, sb->rec.id, sb->rec.ip_address, &sb->net)) < 0) ||
@@ -711,6 +743,29 @@ static int adopt(struct daemon *d, struct sbx_saved *s)
         log_info("sandbox %s taken back (pid %d, %" PRIu64 " execs)", sb->rec.id, (int)sb->rec.pid,
                  sb->rec.exec_count);
         return 0;
+}
+
+/* Takes the record's sandbox back: its init answers on the parked socket, it is in the
+ * registry again with its timers, uid range and address. */
+static int adopt(struct daemon *d, struct sbx_saved *s)
+{
+        if (s->phase != SAVED_LIVE)
+                return -ESRCH;
+        _cleanup_close_ int pidfd = saved_init(s);
+        if (pidfd < 0)
+                return -ESRCH;
+        int r = claim_uids(d, s);
+        if (r < 0) {
+                log_error_errno(r,
+                                "sandbox %s: its uid range %u cannot be claimed again, so it "
+                                "is killed",
+                                s->rec.id, (unsigned)s->uid_base);
+                return r;
+        }
+        r = adopt_connect(d, s, TAKE_FD(pidfd));
+        if (r < 0)
+                uidpool_release(&d->uids, s->uid_base);
+        return r;
 }
 
 static void adopt_one(struct sbx_saved *s, bool ok, void *userdata)
