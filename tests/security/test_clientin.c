@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -383,6 +384,131 @@ static void test_fuse_fd(void **state)
         close(f); /* after the abort: its FLUSH fails at once */
 }
 
+/* ---- a sandbox task that cannot freeze: pause must not hold the event loop ---- */
+
+/* The sandbox's freezer cgroup.procs (v1 freezer, else the unified hierarchy). */
+static void freezer_procs(const char *sandbox_id, char *path, size_t size)
+{
+        static const char *const roots[] = {"/sys/fs/cgroup/freezer", "/sys/fs/cgroup/unified",
+                                            "/sys/fs/cgroup"};
+        for (size_t i = 0; i < ELEMENTSOF(roots); i++) {
+                snprintf(path, size, "%s/%s/%s/cgroup.freeze", roots[i], H.cgroup_parent,
+                         sandbox_id);
+                bool v2 = access(path, F_OK) == 0;
+                snprintf(path, size, "%s/%s/%s/freezer.state", roots[i], H.cgroup_parent,
+                         sandbox_id);
+                if (v2 || access(path, F_OK) == 0) {
+                        snprintf(path, size, "%s/%s/%s/cgroup.procs", roots[i], H.cgroup_parent,
+                                 sandbox_id);
+                        return;
+                }
+        }
+        fail_msg("no freezer cgroup for sandbox %s", sandbox_id);
+}
+
+static void write_pid(const char *path, pid_t pid)
+{
+        FILE *f = fopen(path, "we");
+        assert_non_null(f);
+        fprintf(f, "%d\n", (int)pid);
+        if (fclose(f) != 0)
+                fail_msg("cannot write %d to %s: %s", (int)pid, path, strerror(errno));
+}
+
+static void send_line(int sock, const char *line)
+{
+        size_t n = strlen(line);
+        assert_int_equal(write(sock, line, n), (ssize_t)n);
+}
+
+static bool readable(int fd, int ms)
+{
+        struct pollfd p = {fd, POLLIN, 0};
+        return poll(&p, 1, ms) > 0;
+}
+
+/* A task of the sandbox sits in an uninterruptible wait (the close of a file of a FUSE server
+ * that does not answer), so its freezer cannot finish. A pause asked on one connection is
+ * then under way; system.info on another connection is answered before it. */
+static void test_pause_does_not_hold_the_loop(void **state)
+{
+        (void)state;
+        struct fuse_srv s;
+        if (fuse_start(&s) == 77) {
+                print_message("skipped: this host cannot mount FUSE\n");
+                skip();
+        }
+        struct stat st;
+        assert_int_equal(stat(s.mnt, &st), 0);
+        char file[96], procs[256], go;
+        snprintf(file, sizeof(file), "%s/f", s.mnt);
+        int f = open(file, O_RDONLY | O_CLOEXEC);
+        assert_true(f >= 0);
+        int p[2];
+        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+        pid_t child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+                /* Not a holder of the FUSE device: closing the last one must abort it. */
+                close(s.dev);
+                close(s.stop);
+                close(p[1]);
+                (void)!read(p[0], &go, 1);
+                close(f); /* FLUSH, never answered: uninterruptible */
+                _exit(0);
+        }
+        close(p[0]);
+        freezer_procs(id, procs, sizeof(procs));
+        write_pid(procs, child);
+        assert_int_equal(write(p[1], "g", 1), 1);
+        close(p[1]);
+        int64_t until = now_ms() + 20000;
+        while (__atomic_load_n(&s.n_unanswered, __ATOMIC_SEQ_CST) == 0 && now_ms() < until)
+                usleep(10000);
+        assert_true(s.n_unanswered > 0);
+
+        int a = harness_raw(&H), b = harness_raw(&H);
+        char line[256];
+        snprintf(line, sizeof(line),
+                 "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"sandbox.pause\",\"params\":{"
+                 "\"sandbox_id\":\"%s\"}}\n",
+                 id);
+        send_line(a, line);
+        usleep(100000); /* the pause is read first (not needed for the verdict) */
+        send_line(b, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"system.info\"}\n");
+        char *info = readable(b, 20000) ? raw_read_line(b) : NULL;
+        bool pause_answered = readable(a, 0);
+        print_message("system.info %s; the pause %s by then\n", info ? "answered" : "NOT answered",
+                      pause_answered ? "was answered" : "was still under way");
+
+        /* Let the task go (out of the sandbox's cgroup, then the FUSE connection aborted), so
+         * the pause finishes; then resume. */
+        write_pid("/sys/fs/cgroup/freezer/cgroup.procs", child);
+        char *paused = raw_read_line(a);
+        fuse_stop(&s, st.st_dev);
+        close(f);
+        waitpid(child, NULL, 0);
+        if (!info || !strstr(info, "\"api_version\""))
+                fail_msg("system.info was not answered while a pause was under way");
+        if (pause_answered)
+                fail_msg("the pause was answered before system.info: it held the event loop");
+        if (!paused || !strstr(paused, "\"state\":\"paused\""))
+                fail_msg("the pause did not finish once the task could freeze: %s",
+                         paused ? paused : "(nothing)");
+        snprintf(line, sizeof(line),
+                 "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"sandbox.resume\",\"params\":{"
+                 "\"sandbox_id\":\"%s\"}}",
+                 id);
+        char *resumed = raw_roundtrip(a, line);
+        if (!resumed || !strstr(resumed, "\"state\":\"running\""))
+                fail_msg("resume: %s", resumed ? resumed : "(nothing)");
+        free(info);
+        free(paused);
+        free(resumed);
+        close(a);
+        close(b);
+}
+
 /* ---- user ---- */
 
 static char *exec_user(const char *user_json)
@@ -425,9 +551,12 @@ static void test_numeric_user(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_directory_fd), cmocka_unit_test(test_cwd_through_fd_stays_inside),
-            cmocka_unit_test(test_devices),      cmocka_unit_test(test_numeric_user),
+            cmocka_unit_test(test_directory_fd),
+            cmocka_unit_test(test_cwd_through_fd_stays_inside),
+            cmocka_unit_test(test_devices),
+            cmocka_unit_test(test_numeric_user),
             cmocka_unit_test(test_fuse_fd),
+            cmocka_unit_test(test_pause_does_not_hold_the_loop),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
