@@ -39,9 +39,9 @@ static bool chardev_ok(unsigned major, unsigned minor)
 
 /* The filesystem type of mount mnt_id, from /proc/self/mountinfo ("ID PARENT MAJ:MIN ROOT
  * POINT OPTIONS [TAGS...] - TYPE SOURCE SUPER"), which reads no filesystem. */
-static int mount_fstype(uint64_t mnt_id, char *ret, size_t size)
+static int mount_fstype_in(const char *mountinfo, uint64_t mnt_id, char *ret, size_t size)
 {
-        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        _cleanup_fclose_ FILE *f = fopen(mountinfo, "re");
         _cleanup_free_ char *line = NULL;
         size_t cap = 0;
         if (!f)
@@ -59,20 +59,34 @@ static int mount_fstype(uint64_t mnt_id, char *ret, size_t size)
                 ret[n] = '\0';
                 return 0;
         }
-        return -ENOTSUP; /* a mount of another namespace: nothing known, nothing trusted */
+        return -ENOTSUP;
+}
+
+/* Mount ids are unique across mount namespaces, so any view that lists the id tells its type:
+ * ours, else the client's (a hardened daemon has a namespace of its own; the client's files
+ * are on its mounts). Neither: nothing known, nothing trusted. */
+static int mount_fstype(uint64_t mnt_id, pid_t peer, char *ret, size_t size)
+{
+        char path[64];
+        int r = mount_fstype_in("/proc/self/mountinfo", mnt_id, ret, size);
+        if (r != -ENOTSUP || peer <= 0)
+                return r;
+        snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)peer);
+        r = mount_fstype_in(path, mnt_id, ret, size);
+        return r == -ENOENT || r == -EACCES ? -ENOTSUP : r;
 }
 
 /* fuse, fuseblk, fuse.sshfs ...: every close() of such a file waits for the server's FLUSH. */
-static int regular_ok(uint64_t mnt_id)
+static int regular_ok(uint64_t mnt_id, pid_t peer)
 {
         char type[64];
-        int r = mount_fstype(mnt_id, type, sizeof(type));
+        int r = mount_fstype(mnt_id, peer, type, sizeof(type));
         if (r < 0)
                 return r;
         return strncmp(type, "fuse", 4) == 0 ? -EREMOTE : 0;
 }
 
-int fd_check_stdio(int fd)
+int fd_check_stdio(int fd, pid_t peer)
 {
         int fl = fcntl(fd, F_GETFL);
         if (fl < 0)
@@ -92,7 +106,7 @@ int fd_check_stdio(int fd)
         case S_IFDIR:
                 return -EISDIR;
         case S_IFREG:
-                return stx.stx_mask & STATX_MNT_ID ? regular_ok(stx.stx_mnt_id) : -ENOTSUP;
+                return stx.stx_mask & STATX_MNT_ID ? regular_ok(stx.stx_mnt_id, peer) : -ENOTSUP;
         case S_IFBLK:
                 return -ENODEV;
         default:

@@ -619,11 +619,11 @@ static const char *stdio_refusal(int r)
 
 /* Pipes, sockets, terminals, harmless devices and regular files only: a directory would give
  * the process a way out of its root (runc CVE-2024-21626), a FUSE file a way to hang us. */
-static int check_stdio_fds(const int fds[3], struct rpc_error *err)
+static int check_stdio_fds(const int fds[3], pid_t peer, struct rpc_error *err)
 {
         static const char *const names[] = {"stdin", "stdout", "stderr"};
         for (int i = 0; i < 3; i++) {
-                int r = fd_check_stdio(fds[i]);
+                int r = fd_check_stdio(fds[i], peer);
                 if (r < 0)
                         return rpc_error_set(err, RPC_INVALID_ARGUMENT, "stdio",
                                              "the descriptor sent for %s %s", names[i],
@@ -647,7 +647,8 @@ int exec_start(const struct call *call, struct sandbox *sb, json_object *params,
                                      "stdio \"fds\" needs 3 descriptors sent with the request");
         if (req.tty)
                 close_fds(fds);
-        if (req.stdio == STDIO_FDS && !req.tty && (r = check_stdio_fds(fds, err)) < 0) {
+        if (req.stdio == STDIO_FDS && !req.tty &&
+            (r = check_stdio_fds(fds, call->conn->cred.pid, err)) < 0) {
                 close_fds(fds);
                 return r;
         }
