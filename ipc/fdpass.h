@@ -22,4 +22,3 @@ int peer_cred(int sock, struct ucred *ret);
 /* What fd_recv() does with descriptors it must drop (default: close()). A daemon sets a
  * function that closes them off its event loop: closing a FUSE file can wait for ever. */
 void fdpass_set_discard(void (*discard)(int fd));
-
