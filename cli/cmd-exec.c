@@ -11,8 +11,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <termios.h>
-
-#include "ipc/fdcheck.h"
 #include <unistd.h>
 
 #include "cli/ctl.h"
