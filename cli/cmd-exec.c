@@ -3,7 +3,8 @@
  * command's, or 128 + the signal that killed it.
  *
  * A descriptor of ours that is a terminal is never handed into the sandbox: a pipe stands in
- * for it and its bytes are relayed here (the terminal's ioctls stay out of reach). */
+ * for it and its bytes are relayed here (the terminal's ioctls stay out of reach). So does one
+ * the daemon would refuse (a file on FUSE, a directory: ipc/fdcheck.h). */
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/ctl.h"
+#include "ipc/fdcheck.h"
 
 /* Signals arrive through a pipe, so the loop below sees them among its descriptors. */
 static int signal_pipe[2] = {-1, -1};
@@ -138,11 +140,11 @@ static int pump(ctl *c, struct session *s)
 }
 
 /* The descriptor to hand in for our fd: itself, or a pipe end relayed from here when ours
- * is a terminal. */
+ * is a terminal or something the daemon takes for no stdio. */
 static int stdio_for(struct session *s, int fd, bool input, int *ret_close)
 {
         *ret_close = -1;
-        if (!isatty(fd))
+        if (!isatty(fd) && fd_check_stdio(fd, 0) == 0)
                 return fd;
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)

@@ -108,6 +108,9 @@ static int remote_error(json_object *error, sandboxd_error *err)
         err->code =
             code && json_object_get_int(code) != 0 ? json_object_get_int(code) : RPC_INTERNAL;
         copy_member(error, "message", err->message, sizeof(err->message));
+        if (!err->message[0]) /* a daemon's error always says something to a user */
+                rpc_copy_text(err->message, sizeof(err->message),
+                              "sandboxd: error without message");
         copy_member(data, "reason", err->reason, sizeof(err->reason));
         if (!err->reason[0])
                 rpc_copy_text(err->reason, sizeof(err->reason), rpc_reason(err->code));
@@ -916,7 +919,14 @@ SANDBOXD_PUBLIC int sandboxd_kill(sandboxd_client *client, const char *sandbox_i
         r = b_finish(&b, &params);
         if (r < 0)
                 return r;
-        return client_call(client, "sandbox.kill", params, &result, err);
+        r = client_call(client, "sandbox.kill", params, &result, err);
+        if (r < 0)
+                return r;
+        /* Anything else did not say the sandbox is gone. */
+        json_object *killed = member(result, "killed", json_type_boolean);
+        if (!killed || !json_object_get_boolean(killed))
+                return bad_reply(err, "the kill result does not say killed");
+        return 0;
 }
 
 SANDBOXD_PUBLIC int sandboxd_set_timeout(sandboxd_client *client, const char *sandbox_id,
@@ -1237,13 +1247,15 @@ static int read_msg(sandboxd_client *c, int64_t deadline, json_object **ret, san
         int r = read_line_until(c, deadline, &line, &len, err);
         if (r < 0)
                 return r;
-        r = rpc_parse_value(line, len, ret);
+        _cleanup_(json_object_putp) json_object *msg = NULL;
+        r = rpc_parse_value(line, len, &msg);
         if (r == -ENOMEM)
                 return local_error(err, r, "out of memory");
-        if (r < 0 || !json_object_is_type(*ret, json_type_object)) {
-                json_object_put(*ret);
+        /* Valid JSON that is no object (an array, a number) is freed here, once: *ret stays
+         * NULL, untouched, for the caller's own cleanup. */
+        if (r < 0 || !json_object_is_type(msg, json_type_object))
                 return bad_reply(err, "not a JSON object");
-        }
+        *ret = TAKE_PTR(msg);
         return 0;
 }
 

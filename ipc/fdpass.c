@@ -43,10 +43,22 @@ ssize_t fd_send(int sock, const void *buf, size_t len, const int *fds, size_t n_
         return n < 0 ? negative_errno() : n;
 }
 
+static void close_fd(int fd)
+{
+        safe_close(fd);
+}
+
+static void (*discard_fd)(int fd) = close_fd;
+
+void fdpass_set_discard(void (*discard)(int fd))
+{
+        discard_fd = discard ? discard : close_fd;
+}
+
 static void close_all(const int *fds, size_t n)
 {
         for (size_t i = 0; i < n; i++)
-                safe_close(fds[i]);
+                discard_fd(fds[i]);
 }
 
 /* Collects the descriptors of every SCM_RIGHTS message into got (FDPASS_CONTROL_FDS

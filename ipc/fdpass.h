@@ -18,3 +18,7 @@ ssize_t fd_recv(int sock, void *buf, size_t len, int *fds, size_t *n_fds);
 
 /* SO_PEERCRED of a connected socket. */
 int peer_cred(int sock, struct ucred *ret);
+
+/* What fd_recv() does with descriptors it must drop (default: close()). A daemon sets a
+ * function that closes them off its event loop: closing a FUSE file can wait for ever. */
+void fdpass_set_discard(void (*discard)(int fd));

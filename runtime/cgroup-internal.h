@@ -52,6 +52,10 @@ struct cgroup_manager {
         unsigned (*probe_limits)(const struct cgroup_root *cr);
         int (*apply_limits)(struct cgroup *cg, const struct cgroup_limits *limits);
         int (*freeze)(struct cgroup *cg, bool frozen);
+        /* Asks for frozen or thawed, and returns at once. */
+        int (*freeze_request)(struct cgroup *cg, bool frozen);
+        /* 1 frozen, 0 thawed, 2 on its way. */
+        int (*frozen_state)(struct cgroup *cg);
 };
 
 extern const struct cgroup_manager cgroup_manager_v1;

@@ -154,6 +154,11 @@ static int v1_read_frozen(struct cgroup *cg)
         return strcmp(state, "THAWED") == 0 ? 0 : 2;
 }
 
+static int v1_freeze_request(struct cgroup *cg, bool frozen)
+{
+        return cgroup_write(cg, CGROUP_HIER_FREEZER, "freezer.state", frozen ? "FROZEN" : "THAWED");
+}
+
 static int v1_freeze(struct cgroup *cg, bool frozen)
 {
         const char *state = frozen ? "FROZEN" : "THAWED";
@@ -172,6 +177,8 @@ const struct cgroup_manager cgroup_manager_v1 = {
     .probe_limits = v1_probe_limits,
     .apply_limits = v1_apply_limits,
     .freeze = v1_freeze,
+    .freeze_request = v1_freeze_request,
+    .frozen_state = v1_read_frozen,
 };
 
 const struct cgroup_manager cgroup_manager_hybrid = {
@@ -179,4 +186,6 @@ const struct cgroup_manager cgroup_manager_hybrid = {
     .probe_limits = v1_probe_limits,
     .apply_limits = v1_apply_limits,
     .freeze = v1_freeze,
+    .freeze_request = v1_freeze_request,
+    .frozen_state = v1_read_frozen,
 };

@@ -145,6 +145,11 @@ static int v2_read_frozen(struct cgroup *cg)
         return r < 0 ? r : frozen;
 }
 
+static int v2_freeze_request(struct cgroup *cg, bool frozen)
+{
+        return cgroup_write(cg, CGROUP_HIER_UNIFIED, "cgroup.freeze", frozen ? "1" : "0");
+}
+
 /* cgroup.freeze asks; cgroup.events says when every task has stopped. */
 static int v2_freeze(struct cgroup *cg, bool frozen)
 {
@@ -164,4 +169,6 @@ const struct cgroup_manager cgroup_manager_v2 = {
     .probe_limits = v2_probe_limits,
     .apply_limits = v2_apply_limits,
     .freeze = v2_freeze,
+    .freeze_request = v2_freeze_request,
+    .frozen_state = v2_read_frozen,
 };

@@ -742,6 +742,24 @@ int cgroup_freeze(struct cgroup *cg, bool frozen)
         return cg->root->manager->freeze(cg, frozen);
 }
 
+int cgroup_freeze_request(struct cgroup *cg, bool frozen)
+{
+        if (!cg)
+                return -EINVAL;
+        if (!(cg->root->limits & CGROUP_LIMIT_FREEZE))
+                return -EOPNOTSUPP;
+        return cg->root->manager->freeze_request(cg, frozen);
+}
+
+int cgroup_frozen_state(struct cgroup *cg)
+{
+        if (!cg)
+                return -EINVAL;
+        if (!(cg->root->limits & CGROUP_LIMIT_FREEZE))
+                return -EOPNOTSUPP;
+        return cg->root->manager->frozen_state(cg);
+}
+
 int cgroup_destroy(struct cgroup *cg)
 {
         int r = 0;

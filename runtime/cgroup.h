@@ -63,6 +63,10 @@ int cgroup_kill(struct cgroup *cg);
 /* True while any process is in it. */
 int cgroup_populated(struct cgroup *cg);
 int cgroup_freeze(struct cgroup *cg, bool frozen);
+/* The same without waiting (for an event loop): asks, and returns at once;
+ * cgroup_frozen_state() says 1 frozen, 0 thawed, 2 on its way (a task has not stopped yet). */
+int cgroup_freeze_request(struct cgroup *cg, bool frozen);
+int cgroup_frozen_state(struct cgroup *cg);
 /* rmdir in every hierarchy (retries briefly on EBUSY while the last tasks leave), then frees. */
 int cgroup_destroy(struct cgroup *cg);
 /* Frees without removing. */

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "ipc/fdpass.h"
+#include "supervisor/closer.h"
 #include "supervisor/daemon.h"
 #include "supervisor/log.h"
 
@@ -74,7 +75,7 @@ static void conn_free(struct conn *c)
         }
         list_for_each_safe(pos, tmp, &c->drain_waiters) list_del(pos);
         for (size_t i = 0; i < c->n_fds; i++)
-                safe_close(c->fds[i]);
+                closer_close(c->fds[i]); /* the client's: a FUSE file's close can hang */
         for (size_t i = 0; i < c->n_attach; i++)
                 safe_close(c->attach[i].fd);
         loop_del(c->d->loop, &c->w);
@@ -239,7 +240,7 @@ static void conn_keep_fds(struct conn *c, const int *fds, size_t n)
                 if (c->n_fds < CONN_MAX_FDS)
                         c->fds[c->n_fds++] = fds[i];
                 else
-                        safe_close(fds[i]);
+                        closer_close(fds[i]);
         }
 }
 

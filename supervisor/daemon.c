@@ -23,6 +23,8 @@
 #include "runtime/hostetc.h"
 #include "runtime/spawn.h"
 #include "supervisor/daemon.h"
+#include "ipc/fdpass.h"
+#include "supervisor/closer.h"
 #include "supervisor/log.h"
 #include "supervisor/query.h"
 #include "supervisor/sandbox.h"
@@ -246,6 +248,8 @@ int daemon_start(struct daemon *d, const char *config_path, const char *socket_p
                  const char *state_dir)
 {
         *d = (struct daemon){.init_fd = -1, .listen_fd = -1, .sig_fd = -1};
+        /* Descriptors a client sent that cannot be taken are closed off the loop too. */
+        fdpass_set_discard(closer_close);
         list_init(&d->sandboxes);
         list_init(&d->conns);
         d->start_mono_us = now_monotonic_us();

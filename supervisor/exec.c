@@ -17,8 +17,10 @@
 #include <unistd.h>
 
 #include "common/codec.h"
+#include "ipc/fdcheck.h"
 #include "ipc/fdpass.h"
 #include "runtime/initproto.h"
+#include "supervisor/closer.h"
 #include "supervisor/log.h"
 #include "supervisor/metadata.h"
 #include "supervisor/params.h"
@@ -109,7 +111,9 @@ static int parse_argv(json_object *params, json_object **ret, struct rpc_error *
         return 0;
 }
 
-static int parse_exec(json_object *params, struct exec_req *req, struct rpc_error *err)
+/* n_ids: the size of the sandbox's uid range, which bounds a numeric user. */
+static int parse_exec(json_object *params, uint64_t n_ids, struct exec_req *req,
+                      struct rpc_error *err)
 {
         int stdio = 0, encoding = 0, r;
         bool tty = false;
@@ -133,13 +137,9 @@ static int parse_exec(json_object *params, struct exec_req *req, struct rpc_erro
         if (req->timeout < 0)
                 return rpc_error_set(err, RPC_INVALID_ARGUMENT, "timeout",
                                      "timeout must be 0 (none) or a number of seconds");
-        size_t ulen = strlen(req->user);
         if (json_object_object_get_ex(params, "user", NULL) &&
-            (ulen == 0 || ulen > 64 ||
-             strspn(req->user,
-                    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != ulen))
-                return rpc_error_set(err, RPC_INVALID_ARGUMENT, "user",
-                                     "user must be a user name or a uid");
+            (r = exec_user_validate(req->user, n_ids, err)) < 0)
+                return r;
         req->stdio = (enum stdio_mode)stdio;
         req->tty = tty;
         if (tty && req->stdio != STDIO_FDS)
@@ -596,8 +596,12 @@ static int exec_send(struct exec_op *op, const struct exec_req *req, int client_
                 ssize_t n = fd_send(op->sb->ctl_fd, msg, len, child, n_fds);
                 r = n < 0 ? (int)n : 0;
         }
-        for (int i = 0; i < 3; i++)
-                safe_close(child[i]);
+        for (int i = 0; i < 3; i++) {
+                if (req->stdio == STDIO_FDS)
+                        closer_close(child[i]); /* the client's: may be slow to close */
+                else
+                        safe_close(child[i]);
+        }
         return r;
 }
 
@@ -616,13 +620,54 @@ static bool exec_over_quota(const struct call *call)
                     container_of(pos, struct exec_op, node)->uid == uid;
         }
         return n >= quota;
+/* The client's descriptors: closed off the loop (a FUSE file's close waits on its server). */
+static void close_fds(int fds[3])
+{
+        for (int i = 0; i < 3; i++) {
+                closer_close(fds[i]);
+                fds[i] = -1;
+        }
+}
+
+static const char *stdio_refusal(int r)
+{
+        static const struct {
+                int r;
+                const char *why;
+        } table[] = {
+            {-EISDIR, "is a directory"},
+            {-EBADFD, "is an O_PATH descriptor"},
+            {-ENODEV, "is a device other than a terminal or null, zero, full, (u)random"},
+            {-EREMOTE, "is a file on FUSE"},
+            {-ENOTSUP, "is neither a pipe, a socket, a terminal nor a regular file of a known "
+                       "filesystem"},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (table[i].r == r)
+                        return table[i].why;
+        return "cannot be checked";
+}
+
+/* Pipes, sockets, terminals, harmless devices and regular files only: a directory would give
+ * the process a way out of its root (runc CVE-2024-21626), a FUSE file a way to hang us. */
+static int check_stdio_fds(const int fds[3], pid_t peer, struct rpc_error *err)
+{
+        static const char *const names[] = {"stdin", "stdout", "stderr"};
+        for (int i = 0; i < 3; i++) {
+                int r = fd_check_stdio(fds[i], peer);
+                if (r < 0)
+                        return rpc_error_set(err, RPC_INVALID_ARGUMENT, "stdio",
+                                             "the descriptor sent for %s %s", names[i],
+                                             stdio_refusal(r));
+        }
+        return 0;
 }
 
 int exec_start(const struct call *call, struct sandbox *sb, json_object *params,
                struct rpc_error *err)
 {
         struct exec_req req;
-        int r = parse_exec(params, &req, err);
+        int r = parse_exec(params, sb->d->cfg.uid_pool.size, &req, err);
         if (r < 0)
                 return r;
         /* fds: the three the client sent with this request (with tty none are needed; any
@@ -632,19 +677,21 @@ int exec_start(const struct call *call, struct sandbox *sb, json_object *params,
                 return rpc_error_set(err, RPC_INVALID_ARGUMENT, "stdio",
                                      "stdio \"fds\" needs 3 descriptors sent with the request");
         if (req.tty)
-                for (int i = 0; i < 3; i++)
-                        fds[i] = safe_close(fds[i]);
+                close_fds(fds);
         if (exec_over_quota(call)) {
-                for (int i = 0; i < 3; i++)
-                        safe_close(fds[i]);
+                close_fds(fds);
                 return rpc_error_set(err, RPC_RESOURCE_EXHAUSTED, NULL,
                                      "uid %u runs its maximum of %u execs at once",
                                      (unsigned)call->conn->cred.uid, call->d->cfg.quotas.execs);
         }
+        if (req.stdio == STDIO_FDS && !req.tty &&
+            (r = check_stdio_fds(fds, call->conn->cred.pid, err)) < 0) {
+                close_fds(fds);
+                return r;
+        }
         struct exec_op *op = exec_new(sb, &req, params, call->conn->cred.uid);
         if (!op) {
-                for (int i = 0; i < 3; i++)
-                        safe_close(fds[i]);
+                close_fds(fds);
                 return rpc_error_set(err, RPC_INTERNAL, NULL, "out of memory");
         }
         r = exec_send(op, &req, fds);

@@ -123,3 +123,24 @@ int env_validate(json_object *obj, const char *field, struct rpc_error *err)
         }
         return 0;
 }
+
+/* A uid is digits only and inside the range the sandbox maps: "4294967296" must never wrap
+ * to root in the sandbox's init, and "1e3", "0x10", "-1", " 0" are no uids (nor names). */
+int exec_user_validate(const char *user, uint64_t n_ids, struct rpc_error *err)
+{
+        static const char name_chars[] =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
+        size_t len = strlen(user), digits = strspn(user, "0123456789");
+        if (len == 0 || len > 64 || strspn(user, name_chars) != len || user[0] == '-' ||
+            (digits > 0 && digits != len))
+                return rpc_error_set(err, RPC_INVALID_ARGUMENT, "user",
+                                     "user must be a user name or a decimal uid");
+        uint64_t uid = 0;
+        for (size_t i = 0; i < digits && uid < n_ids; i++)
+                uid = uid * 10 + (uint64_t)(user[i] - '0');
+        if (digits > 0 && uid >= n_ids)
+                return rpc_error_set(err, RPC_INVALID_ARGUMENT, "user",
+                                     "uid must be 0..%llu in this sandbox",
+                                     (unsigned long long)(n_ids - 1));
+        return 0;
+}

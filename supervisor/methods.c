@@ -183,8 +183,8 @@ static int m_pause(const struct call *call, json_object *params, json_object **r
         struct sandbox *sb = target(call, params, only_id, &r, err);
         if (!sb)
                 return r;
-        if ((r = sandbox_pause(sb, err)) < 0)
-                return r;
+        if ((r = sandbox_pause(call, sb, err)) != 0)
+                return r; /* an error, or CALL_ASYNC: answered once frozen */
         *ret = sbx_record_to_json(&sb->rec);
         return 0;
 }
@@ -200,7 +200,7 @@ static int m_resume(const struct call *call, json_object *params, json_object **
                 return r;
         if ((r = param_int(params, "timeout", 0, CONFIG_MAX_TIMEOUT_S, &timeout, err)) < 0 ||
             (timeout >= 0 && (r = check_timeout(call, true, &timeout, err)) < 0) ||
-            (r = sandbox_resume(sb, timeout, err)) < 0)
+            (r = sandbox_resume(call, sb, timeout, err)) != 0)
                 return r;
         *ret = sbx_record_to_json(&sb->rec);
         return 0;

@@ -28,9 +28,22 @@ struct waiter {
         struct list_node node;
 };
 
+static void freeze_fail(struct sandbox *sb, struct rpc_error *err);
+
+/* A pause or resume under way ends with the sandbox (killed, or a daemon that stops). */
+static void freeze_cancel(struct sandbox *sb, const char *why)
+{
+        struct rpc_error err;
+        if (!sb->freeze_reply)
+                return;
+        rpc_error_set(&err, RPC_CONFLICT, "sandbox_id", "sandbox %s %s", sb->rec.id, why);
+        freeze_fail(sb, &err);
+}
+
 static void sandbox_free(struct sandbox *sb)
 {
         struct loop *loop = sb->d->loop;
+        freeze_cancel(sb, "is gone");
         loop_del(loop, &sb->w_pidfd);
         loop_del(loop, &sb->w_ctl);
         loop_del(loop, &sb->w_timer);
@@ -259,6 +272,7 @@ void sandbox_kill(struct sandbox *sb, struct reply *reply)
         }
         if (sb->phase == SANDBOX_DYING)
                 return;
+        freeze_cancel(sb, "was killed");
         if (sb->phase == SANDBOX_LIVE)
                 registry_remove(sb->d->reg, &sb->rec); /* gone for list and get at once */
         sb->phase = SANDBOX_DYING;
@@ -270,9 +284,9 @@ void sandbox_kill(struct sandbox *sb, struct reply *reply)
                 log_error_errno(negative_errno(), "sandbox %s: cannot kill its init", sb->rec.id);
         if (sb->cg)
                 (void)cgroup_kill(sb->cg);
-        /* A frozen task dies only once thawed. */
+        /* A frozen task dies only once thawed; asked, not waited for: the pidfd tells. */
         if (sb->rec.state == SBX_PAUSED && sb->cg)
-                (void)cgroup_freeze(sb->cg, false);
+                (void)cgroup_freeze_request(sb->cg, false);
 }
 
 /* Arms the expiry timer to fire in `us` microseconds (0: never); end_at follows. */
@@ -323,14 +337,9 @@ static int freeze_error(struct sandbox *sb, int r, struct rpc_error *err)
         return rpc_error_set(err, RPC_INTERNAL, NULL, "cgroup freezer: %s", strerror(-r));
 }
 
-int sandbox_pause(struct sandbox *sb, struct rpc_error *err)
+/* Pause, once the freezer has stopped every task: the timeout clock stops too. */
+static int paused(struct sandbox *sb)
 {
-        if (sb->rec.state == SBX_PAUSED)
-                return rpc_error_set(err, RPC_CONFLICT, "sandbox_id", "sandbox %s is paused",
-                                     sb->rec.id);
-        int r = cgroup_freeze(sb->cg, true);
-        if (r < 0)
-                return freeze_error(sb, r, err);
         int64_t left = sb->rec.end_us >= 0 ? sb->rec.end_us - now_realtime_us() : -1;
         sb->paused_left_us = left < 0 ? -1 : left > 0 ? left : 1;
         (void)arm_timer(sb, 0); /* disarming cannot fail */
@@ -341,21 +350,116 @@ int sandbox_pause(struct sandbox *sb, struct rpc_error *err)
         return 0;
 }
 
-int sandbox_resume(struct sandbox *sb, int64_t timeout_s, struct rpc_error *err)
+/* Resume, once thawed: a new end_at. */
+static int resumed(struct sandbox *sb, int64_t timeout_s)
+{
+        sb->rec.state = SBX_RUNNING;
+        sbx_record_touch(&sb->rec);
+        int64_t us = timeout_s >= 0 ? timeout_s * 1000000 : sb->paused_left_us;
+        int r = arm_timer(sb, us > 0 ? us : 0);
+        sandbox_save(sb);
+        log_info("sandbox %s resumed", sb->rec.id);
+        return r < 0 ? timer_error(sb, r, NULL) : 0;
+}
+
+static int freeze_finished(struct sandbox *sb, struct rpc_error *err)
+{
+        int r = sb->freeze_to ? paused(sb) : resumed(sb, sb->freeze_timeout_s);
+        return r < 0 ? rpc_error_set(err, RPC_INTERNAL, NULL, "timerfd: %s", strerror(-r)) : 0;
+}
+
+static void freeze_stop(struct sandbox *sb)
+{
+        loop_del(sb->d->loop, &sb->w_freeze);
+        sb->freeze_fd = safe_close(sb->freeze_fd);
+}
+
+/* A pause that will not finish is taken back: the sandbox runs on as it did. */
+static void freeze_fail(struct sandbox *sb, struct rpc_error *err)
+{
+        freeze_stop(sb);
+        if (sb->freeze_to && sb->cg)
+                (void)cgroup_freeze_request(sb->cg, false);
+        struct reply *reply = TAKE_PTR(sb->freeze_reply);
+        if (reply)
+                reply_error(reply, err);
+}
+
+#define FREEZE_TICK_NS    (2 * 1000 * 1000)
+#define FREEZE_TIMEOUT_US (10 * 1000 * 1000) /* a task in an uninterruptible wait holds it */
+
+static void on_freeze_tick(struct watch *w, uint32_t events)
+{
+        struct sandbox *sb = container_of(w, struct sandbox, w_freeze);
+        uint64_t ticks;
+        (void)!read(sb->freeze_fd, &ticks, sizeof(ticks));
+        int state = cgroup_frozen_state(sb->cg);
+        struct rpc_error err = {0};
+        if (state == (int)sb->freeze_to) {
+                freeze_stop(sb);
+                struct reply *reply = TAKE_PTR(sb->freeze_reply);
+                if (freeze_finished(sb, &err) < 0)
+                        reply_error(reply, &err);
+                else
+                        reply_result(reply, sbx_record_to_json(&sb->rec));
+        } else if (state < 0) {
+                log_error_errno(state, "sandbox %s: cannot read its freezer", sb->rec.id);
+                rpc_error_set(&err, RPC_INTERNAL, NULL, "cgroup freezer: %s", strerror(-state));
+                freeze_fail(sb, &err);
+        } else if (now_monotonic_us() > sb->freeze_deadline_us) {
+                log_warning("sandbox %s: the freezer did not finish in time", sb->rec.id);
+                rpc_error_set(&err, RPC_TIMEOUT, NULL, "the cgroup freezer did not finish in time");
+                freeze_fail(sb, &err);
+        }
+}
+
+/* Asks the freezer, and answers now if it is done already, else once a timer tick finds it
+ * done (CALL_ASYNC): a task that takes long to stop never holds the event loop. */
+static int freeze_start(const struct call *call, struct sandbox *sb, bool frozen, int64_t timeout_s,
+                        struct rpc_error *err)
+{
+        if (sb->freeze_reply)
+                return rpc_error_set(err, RPC_CONFLICT, "sandbox_id",
+                                     "a pause or resume of sandbox %s is under way", sb->rec.id);
+        int r = cgroup_freeze_request(sb->cg, frozen);
+        if (r < 0)
+                return freeze_error(sb, r, err);
+        sb->freeze_to = frozen;
+        sb->freeze_timeout_s = timeout_s;
+        int state = cgroup_frozen_state(sb->cg);
+        if (state == (int)frozen)
+                return freeze_finished(sb, err);
+        struct itimerspec its = {.it_value = {0, FREEZE_TICK_NS},
+                                 .it_interval = {0, FREEZE_TICK_NS}};
+        sb->freeze_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        r = state < 0 ? state
+            : sb->freeze_fd < 0 || timerfd_settime(sb->freeze_fd, 0, &its, NULL) < 0
+                ? negative_errno()
+                : loop_add(sb->d->loop, &sb->w_freeze, sb->freeze_fd, EPOLLIN, on_freeze_tick);
+        sb->freeze_reply = r >= 0 ? reply_new(call) : NULL;
+        if (!sb->freeze_reply) {
+                freeze_fail(sb, err);
+                return freeze_error(sb, r < 0 ? r : -ENOMEM, err);
+        }
+        sb->freeze_deadline_us = now_monotonic_us() + FREEZE_TIMEOUT_US;
+        return CALL_ASYNC;
+}
+
+int sandbox_pause(const struct call *call, struct sandbox *sb, struct rpc_error *err)
+{
+        if (sb->rec.state == SBX_PAUSED)
+                return rpc_error_set(err, RPC_CONFLICT, "sandbox_id", "sandbox %s is paused",
+                                     sb->rec.id);
+        return freeze_start(call, sb, true, -1, err);
+}
+
+int sandbox_resume(const struct call *call, struct sandbox *sb, int64_t timeout_s,
+                   struct rpc_error *err)
 {
         if (sb->rec.state == SBX_RUNNING)
                 return rpc_error_set(err, RPC_CONFLICT, "sandbox_id", "sandbox %s is running",
                                      sb->rec.id);
-        int r = cgroup_freeze(sb->cg, false);
-        if (r < 0)
-                return freeze_error(sb, r, err);
-        sb->rec.state = SBX_RUNNING;
-        sbx_record_touch(&sb->rec);
-        int64_t us = timeout_s >= 0 ? timeout_s * 1000000 : sb->paused_left_us;
-        r = arm_timer(sb, us > 0 ? us : 0);
-        sandbox_save(sb);
-        log_info("sandbox %s resumed", sb->rec.id);
-        return r < 0 ? timer_error(sb, r, err) : 0;
+        return freeze_start(call, sb, false, timeout_s, err);
 }
 
 struct sandbox *sandbox_lookup(const struct call *call, const char *id, struct rpc_error *err)
@@ -522,7 +626,7 @@ int sandbox_create(const struct call *call, const struct create_params *p, struc
         if (!sb)
                 return rpc_error_set(err, RPC_INTERNAL, NULL, "out of memory");
         sb->d = d;
-        sb->pidfd = sb->ctl_fd = sb->timer_fd = -1;
+        sb->pidfd = sb->ctl_fd = sb->timer_fd = sb->freeze_fd = -1;
         list_init(&sb->kill_waiters);
         list_init(&sb->execs);
         list_add_tail(&d->sandboxes, &sb->node);
@@ -669,15 +773,47 @@ static int adopt_watch(struct sandbox *sb)
         return r;
 }
 
-/* Takes the record's sandbox back: its init answers on the parked socket, it is in the
- * registry again with its timers, uid range and address. */
-static int adopt(struct daemon *d, struct sbx_saved *s)
+/* The first line of /proc/PID/{uid,gid}_map: "0 BASE LEN", and that it is the only one. */
+static int read_id_map(pid_t pid, const char *which, uint32_t *ret_base, uint32_t *ret_len)
 {
-        if (s->phase != SAVED_LIVE)
-                return -ESRCH;
-        _cleanup_close_ int pidfd = saved_init(s);
-        if (pidfd < 0)
-                return -ESRCH;
+        char path[64], extra[8];
+        snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, which);
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        unsigned inside, base, len;
+        if (!f)
+                return negative_errno();
+        if (fscanf(f, "%u %u %u", &inside, &base, &len) != 3 || inside != 0 ||
+            fscanf(f, "%7s", extra) == 1)
+                return -EBADMSG;
+        *ret_base = base;
+        *ret_len = len;
+        return 0;
+}
+
+/* A sandbox is taken back only with the uid range its init really maps, a whole range of
+ * today's pool that no other sandbox holds: a range shared by two sandboxes (two records, a
+ * changed pool) would let each signal and ptrace the other's processes. */
+static int claim_uids(struct daemon *d, const struct sbx_saved *s)
+{
+        static const char *const maps[] = {"uid_map", "gid_map"};
+        if (!s->has_uids)
+                return -ENOENT;
+        for (size_t i = 0; i < ELEMENTSOF(maps); i++) {
+                uint32_t base, len;
+                int r = read_id_map(s->pid, maps[i], &base, &len);
+                if (r < 0)
+                        return r;
+                if (base != s->uid_base || len != d->cfg.uid_pool.size)
+                        return -ERANGE;
+        }
+        return uidpool_claim(&d->uids, s->uid_base); /* -EINVAL outside the pool, -EBUSY held */
+}
+
+/* adopt(), once the uid range is claimed: talks to init again and registers the sandbox. */
+static int adopt_connect(struct daemon *d, struct sbx_saved *s, int pidfd_taken)
+{
+        _cleanup_close_ int pidfd = pidfd_taken;
+        int r;
         /* A paused sandbox's init is frozen and cannot have parked its socket yet: thaw it
          * for that moment. */
         struct cgroup *cg = NULL;
@@ -691,7 +827,7 @@ static int adopt(struct daemon *d, struct sbx_saved *s)
         }
         if (ctl < 0)
                 return ctl;
-        int r = initproto_send(ctl, INIT_MSG_HELLO, 0, 0, 0, NULL, 0);
+        r = initproto_send(ctl, INIT_MSG_HELLO, 0, 0, 0, NULL, 0);
         if (r < 0)
                 return r;
         struct sandbox *sb = calloc(1, sizeof(*sb));
@@ -704,6 +840,7 @@ static int adopt(struct daemon *d, struct sbx_saved *s)
                                .pidfd = TAKE_FD(pidfd),
                                .ctl_fd = TAKE_FD(ctl),
                                .timer_fd = -1,
+                               .freeze_fd = -1,
                                .timeout_s = s->timeout_s,
                                .paused_left_us = s->paused_left_us,
                                .start_time = s->start_time,
@@ -719,7 +856,7 @@ static int adopt(struct daemon *d, struct sbx_saved *s)
         d->n_sandboxes++;
         if (cgroup_open(d->cgroot, sb->rec.id, &sb->cg) < 0)
                 sb->cg = NULL;
-        sb->has_uids = s->has_uids && uidpool_claim(&d->uids, s->uid_base) == 0;
+        sb->has_uids = true; /* claimed by adopt() */
         if ((r = registry_add(d->reg, &sb->rec)) < 0 ||
             (sb->rec.internet_access &&
              (r = network_adopt(&d->net, sb->rec.id, sb->rec.ip_address, &sb->net)) < 0) ||
@@ -731,6 +868,29 @@ static int adopt(struct daemon *d, struct sbx_saved *s)
         log_info("sandbox %s taken back (pid %d, %" PRIu64 " execs)", sb->rec.id, (int)sb->rec.pid,
                  sb->rec.exec_count);
         return 0;
+}
+
+/* Takes the record's sandbox back: its init answers on the parked socket, it is in the
+ * registry again with its timers, uid range and address. */
+static int adopt(struct daemon *d, struct sbx_saved *s)
+{
+        if (s->phase != SAVED_LIVE)
+                return -ESRCH;
+        _cleanup_close_ int pidfd = saved_init(s);
+        if (pidfd < 0)
+                return -ESRCH;
+        int r = claim_uids(d, s);
+        if (r < 0) {
+                log_error_errno(r,
+                                "sandbox %s: its uid range %u cannot be claimed again, so it "
+                                "is killed",
+                                s->rec.id, (unsigned)s->uid_base);
+                return r;
+        }
+        r = adopt_connect(d, s, TAKE_FD(pidfd));
+        if (r < 0)
+                uidpool_release(&d->uids, s->uid_base);
+        return r;
 }
 
 static void adopt_one(struct sbx_saved *s, bool ok, void *userdata)

@@ -38,7 +38,15 @@ struct sandbox {
         bool has_uids;
         struct net_lease net;  /* with internet access: its address and veth */
         char setup_error[160]; /* why init could not start, from its ERROR message */
-        struct list_node node; /* in daemon.sandboxes */
+        /* A pause or resume waiting for the freezer, re-checked on a short timer: the event
+         * loop never waits for it. */
+        struct reply *freeze_reply;
+        int freeze_fd;
+        struct watch w_freeze;
+        bool freeze_to;             /* frozen (pause) or thawed (resume) */
+        int64_t freeze_timeout_s;   /* resume: its timeout param, -1 for the time left */
+        int64_t freeze_deadline_us; /* monotonic */
+        struct list_node node;      /* in daemon.sandboxes */
 };
 
 /* Parameters of sandbox.create, validated. */
@@ -64,9 +72,10 @@ void sandbox_kill(struct sandbox *sb, struct reply *reply);
 int sandbox_set_timeout(struct sandbox *sb, int64_t timeout_s, struct rpc_error *err);
 
 /* Freezes every process of the sandbox and stops its timeout clock; conflict if paused. */
-int sandbox_pause(struct sandbox *sb, struct rpc_error *err);
+int sandbox_pause(const struct call *call, struct sandbox *sb, struct rpc_error *err);
 /* Thaws it; its timeout becomes timeout_s (0: none), or what was left when timeout_s < 0. */
-int sandbox_resume(struct sandbox *sb, int64_t timeout_s, struct rpc_error *err);
+int sandbox_resume(const struct call *call, struct sandbox *sb, int64_t timeout_s,
+                   struct rpc_error *err);
 
 /* Writes the sandbox's record (state.h), as it is now. */
 void sandbox_save(struct sandbox *sb);

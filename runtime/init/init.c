@@ -78,7 +78,11 @@ struct account {
 static int find_account(const char *user, struct account *ret)
 {
         bool numeric = strspn(user, "0123456789") == strlen(user);
+        errno = 0;
         unsigned long want = numeric ? strtoul(user, NULL, 10) : 0;
+        /* Never wrapped: (uid_t)4294967296 would be root. The daemon refuses it first. */
+        if (numeric && (errno == ERANGE || want >= (uid_t)-1))
+                return -ERANGE;
         _cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
         char line[1024];
         while (f && fgets(line, sizeof(line), f)) {
