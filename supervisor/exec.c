@@ -620,6 +620,8 @@ static bool exec_over_quota(const struct call *call)
                     container_of(pos, struct exec_op, node)->uid == uid;
         }
         return n >= quota;
+}
+
 /* The client's descriptors: closed off the loop (a FUSE file's close waits on its server). */
 static void close_fds(int fds[3])
 {
