@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "runtime/nft.h"
+#include "supervisor/dns.h"
 #include "supervisor/log.h"
 #include "supervisor/network.h"
 #include "supervisor/timeutil.h"
@@ -78,6 +79,7 @@ static void nft_room(struct network *net, bool give)
 }
 
 static void host_down_locked(struct network *net);
+static void egress_remove(struct network *net, struct net_lease *l);
 
 static void host_down(struct network *net)
 {
@@ -96,6 +98,8 @@ static void host_down_locked(struct network *net)
                 forward_off(net);
         if ((r = nft_walls_remove(net->cfg->nft_table, &e)) < 0)
                 log_net(r, &e);
+        dns_proxy_close(net->dns); /* its redirect went with the table */
+        net->dns = NULL;
         if (net->host_ready)
                 log_info("network: bridge %s and table inet %s removed", net->cfg->bridge,
                          net->cfg->nft_table);
@@ -119,12 +123,21 @@ static int host_up_locked(struct network *net, struct net_error *e)
         int on = net_ip_forward_get();
         if (on < 0)
                 return sys_fail(e, "read net.ipv4.ip_forward", on);
+        struct in_addr gw = in_addr_of(netpool_gateway(cfg->subnet));
+        int r = net->dns ? 0 : dns_proxy_open(net, gw, &net->dns);
+        if (r < 0)
+                return sys_fail(e, "open the sandboxes' resolver", r);
         struct nft_walls walls = {.table = cfg->nft_table,
                                   .bridge = cfg->bridge,
                                   .subnet = in_addr_of(cfg->subnet),
                                   .prefixlen = cfg->prefixlen,
-                                  .bridge_only = !on || net->forward_changed};
-        int r = nft_walls_apply(&walls, e);
+                                  .bridge_only = !on || net->forward_changed,
+                                  .gateway = gw,
+                                  .dns_port = dns_proxy_port(net->dns),
+                                  .conntrack_max = cfg->conntrack_max,
+                                  .deny4 = egress_default_elements(AF_INET),
+                                  .deny6 = egress_default_elements(AF_INET6)};
+        r = nft_walls_apply(&walls, e);
         if (r >= 0 && !on)
                 r = forward_on(net, e);
         struct net_bridge bridge = {.name = cfg->bridge,
@@ -157,10 +170,81 @@ static void schedule(struct network *net)
                 log_warning_errno(negative_errno(), "network: timerfd");
 }
 
+/* The sandbox's chain and sets, from the lease's policy; its DNS goes to the daemon's resolver
+ * when the policy names domains. */
+static int egress_install(struct network *net, struct net_lease *l, struct net_error *e)
+{
+        const struct egress_policy *p = l->egress;
+        _cleanup_free_ char *a4 = egress_elements(&p->allow, EGRESS_V4),
+                            *a6 = egress_elements(&p->allow, EGRESS_V6),
+                            *d4 = egress_elements(&p->deny, EGRESS_V4),
+                            *d6 = egress_elements(&p->deny, EGRESS_V6);
+        if (!a4 || !a6 || !d4 || !d6)
+                return sys_fail(e, "build the egress policy", -ENOMEM);
+        struct nft_egress ne = {.table = net->cfg->nft_table,
+                                .key = l->link.host_ifname + 3,
+                                .addr = l->link.addr,
+                                .allow4 = a4,
+                                .allow6 = a6,
+                                .deny4 = d4,
+                                .deny6 = d6,
+                                .dns = p->has_domains};
+        nft_room(net, true);
+        int r = nft_egress_install(&ne, e);
+        nft_room(net, false);
+        if (r >= 0)
+                list_add_tail(&net->egress, &l->egress_node);
+        return r;
+}
+
+/* Its chain, sets and map elements; they went with the table if the host is down. */
+static void egress_remove(struct network *net, struct net_lease *l)
+{
+        if (!l->egress || list_empty(&l->egress_node))
+                return;
+        list_del(&l->egress_node);
+        list_init(&l->egress_node);
+        if (!net->host_ready)
+                return;
+        struct net_error e = {0};
+        nft_room(net, true);
+        int r = nft_egress_remove(net->cfg->nft_table, l->link.host_ifname + 3, l->link.addr, &e);
+        nft_room(net, false);
+        if (r < 0)
+                log_net(r, &e);
+}
+
+struct net_lease *network_egress_lease(struct network *net, struct in_addr addr)
+{
+        struct list_node *pos;
+        struct list_node *tmp;
+        list_for_each_safe(pos, tmp, &net->egress)
+        {
+                struct net_lease *l = container_of(pos, struct net_lease, egress_node);
+                if (l->link.addr.s_addr == addr.s_addr)
+                        return l;
+        }
+        return NULL;
+}
+
+int network_egress_open(struct network *net, const struct net_lease *l, int family,
+                        const void *addr, unsigned ttl_s)
+{
+        char text[INET6_ADDRSTRLEN];
+        struct net_error e = {0};
+        inet_ntop(family, addr, text, sizeof(text));
+        nft_room(net, true);
+        int r = nft_egress_open(net->cfg->nft_table, l->link.host_ifname + 3, family == AF_INET6,
+                                text, ttl_s, &e);
+        nft_room(net, false);
+        return r < 0 ? log_net(r, &e) : 0;
+}
+
 /* The host is no longer used: cleaned now, or at the end of the linger (the next sandbox
  * then finds it ready: no cost of setting it up again for a create-kill-create workload). */
 static void lease_end(struct network *net, struct net_lease *l)
 {
+        egress_remove(net, l); /* before the address can go to another sandbox */
         netpool_release(&net->pool, ntohl(l->link.addr.s_addr));
         l->state = NET_LEASE_NONE;
         if (--net->n_leases > 0)
@@ -287,6 +371,7 @@ int network_init(struct network *net, const struct sbx_network *cfg, struct loop
         *net = (struct network){.cfg = cfg, .loop = loop, .timer_fd = -1};
         nft_room(net, false); /* while the numbers are low */
         list_init(&net->releasing);
+        list_init(&net->egress);
         if (asprintf(&net->forward_marker, "%s/ip_forward.changed", state_dir) < 0) {
                 net->forward_marker = NULL;
                 return log_error_errno(-ENOMEM, "network");
@@ -309,6 +394,8 @@ void network_done(struct network *net)
         network_flush(net);
         if ((net->host_ready || net->forward_changed) && !net->keep_host)
                 host_down(net);
+        dns_proxy_close(net->dns);
+        net->dns = NULL;
         if (net->timer_fd >= 0)
                 loop_del(net->loop, &net->w_timer);
         net->timer_fd = safe_close(net->timer_fd);
@@ -337,10 +424,11 @@ static void lease_fill(const struct network *net, const char *id, uint32_t addr,
                                   .state = NET_LEASE_HELD};
         snprintf(ret->link.host_ifname, sizeof(ret->link.host_ifname), "sbx%.8s", id);
         list_init(&ret->node);
+        list_init(&ret->egress_node);
 }
 
-int network_attach(struct network *net, const char *id, struct net_lease *ret, char **ret_ip,
-                   struct rpc_error *err)
+int network_attach(struct network *net, const char *id, const struct egress_policy *egress,
+                   struct net_lease *ret, char **ret_ip, struct rpc_error *err)
 {
         uint32_t addr;
         if (netpool_take(&net->pool, &addr) < 0)
@@ -359,12 +447,19 @@ int network_attach(struct network *net, const char *id, struct net_lease *ret, c
                              : rpc_error_set(err, RPC_INTERNAL, NULL, "out of memory");
         }
         lease_fill(net, id, addr, ret);
-        *ret_ip = text;
         net->n_leases++;
+        ret->egress = egress;
+        if (egress && (r = egress_install(net, ret, &e)) < 0) {
+                free(text);
+                lease_end(net, ret);
+                return attach_error(r, &e, err);
+        }
+        *ret_ip = text;
         return 0;
 }
 
-int network_adopt(struct network *net, const char *id, const char *ip, struct net_lease *ret)
+int network_adopt(struct network *net, const char *id, const char *ip,
+                  const struct egress_policy *egress, struct net_lease *ret)
 {
         struct in_addr a;
         if (!ip || inet_pton(AF_INET, ip, &a) != 1)
@@ -380,6 +475,11 @@ int network_adopt(struct network *net, const char *id, const char *ip, struct ne
         }
         lease_fill(net, id, addr, ret);
         net->n_leases++;
+        ret->egress = egress;
+        if (egress && (r = egress_install(net, ret, &e)) < 0) {
+                lease_end(net, ret);
+                return log_net(r, &e);
+        }
         return 0;
 }
 

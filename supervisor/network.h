@@ -11,6 +11,7 @@
 #include "ipc/rpc.h"
 #include "runtime/net.h"
 #include "supervisor/config.h"
+#include "supervisor/egress.h"
 #include "supervisor/loop.h"
 #include "supervisor/netpool.h"
 
@@ -27,6 +28,8 @@ struct net_lease {
         void (*released)(struct net_lease *l); /* once the veth is gone (network_release) */
         int64_t deadline_us;                   /* then the veth is deleted by the daemon */
         struct list_node node;                 /* in network.releasing */
+        const struct egress_policy *egress;    /* the sandbox's; NULL for the default */
+        struct list_node egress_node;          /* in network.egress while installed */
 };
 
 struct network {
@@ -39,6 +42,8 @@ struct network {
                                  nft_room) */
         struct watch w_timer;
         struct list_node releasing; /* struct net_lease */
+        struct list_node egress;    /* struct net_lease with a policy installed */
+        struct dns_proxy *dns;      /* the resolver of sandboxes with domain rules */
         size_t n_leases;            /* held or releasing */
         int64_t idle_since_us;      /* when n_leases last fell to 0 */
         bool host_ready;            /* the bridge, the table and forwarding are set */
@@ -57,8 +62,8 @@ void network_done(struct network *net);
 
 /* For the sandbox `id`: an address, and the host set up if it is not. Fills *ret (held) and
  * *ret_ip (the address as text, malloc'd). 0, or an RPC error code with *err. */
-int network_attach(struct network *net, const char *id, struct net_lease *ret, char **ret_ip,
-                   struct rpc_error *err);
+int network_attach(struct network *net, const char *id, const struct egress_policy *egress,
+                   struct net_lease *ret, char **ret_ip, struct rpc_error *err);
 
 /* The sandbox's init is reaped: its veth goes with its network namespace, in a kernel worker,
  * a few tens of milliseconds later. True when the lease is released at once; else false, and
@@ -77,7 +82,13 @@ void network_flush(struct network *net);
 
 /* A restarted daemon takes back the lease of sandbox `id` at address ip (its veth is there):
  * the address is claimed and the host side set up. 0 or -errno. */
-int network_adopt(struct network *net, const char *id, const char *ip, struct net_lease *ret);
+int network_adopt(struct network *net, const char *id, const char *ip,
+                  const struct egress_policy *egress, struct net_lease *ret);
+/* The lease of the sandbox at addr (network byte order) with a policy installed, or NULL. */
+struct net_lease *network_egress_lease(struct network *net, struct in_addr addr);
+/* Opens an address its resolver answered to that sandbox for ttl_s seconds. -errno. */
+int network_egress_open(struct network *net, const struct net_lease *l, int family,
+                        const void *addr, unsigned ttl_s);
 /* Deletes the host end of sandbox `id`'s veth if it is still there (a dead sandbox's); once
  * no sandbox of the last daemon is left on the bridge, what it set up goes too. */
 void network_forget(struct network *net, const char *id);
