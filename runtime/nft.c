@@ -12,7 +12,8 @@
 
 /* %1$s table, %2$s bridge, %3$s subnet, %4$s the forward chain's last rule, %5$s the
  * gateway, %6$s the resolver's port on it, %7$u the conntrack limit, %8$s and %9$s the
- * default denies (IPv4, IPv6).
+ * default denies (IPv4, IPv6), %10$s the elements clause of the resolvers sandboxes are given
+ * (their resolv.conf's, which may be on the host's networks: reachable on port 53 only).
  * input: a sandbox reaches no service of the host (the bridge's address or any other of the
  * host's) but the daemon's resolver, and that only through the DNS redirect; only replies to
  * what the host itself opened come in.
@@ -32,6 +33,7 @@ static const char walls_format[] =
     "  set deny6 { type ipv6_addr; flags interval; elements = { %9$s } }\n"
     "  set ctcount { type ipv4_addr; size 65535; flags dynamic; }\n"
     "  set dnsr { type ipv4_addr; }\n"
+    "  set resolvers { type ipv4_addr; %10$s }\n"
     "  map egress { type ipv4_addr : verdict; }\n"
     "  chain input {\n"
     "    type filter hook input priority filter; policy accept;\n"
@@ -47,6 +49,7 @@ static const char walls_format[] =
     "    iifname \"%2$s\" ct state new add @ctcount { ip saddr ct count over %7$u } reject "
     "with icmpx admin-prohibited\n"
     "    iifname \"%2$s\" ip saddr vmap @egress\n"
+    "    iifname \"%2$s\" ip daddr @resolvers meta l4proto { tcp, udp } th dport 53 accept\n"
     "    iifname \"%2$s\" ip daddr @deny4 reject with icmpx admin-prohibited\n"
     "    iifname \"%2$s\" ip6 daddr @deny6 reject with icmpx admin-prohibited\n"
     "    iifname \"%2$s\" meta nfproto != ipv4 drop\n"
@@ -107,10 +110,12 @@ int nft_walls_apply(const struct nft_walls *w, struct net_error *ret_err)
         snprintf(subnet, sizeof(subnet), "%s/%u", net, w->prefixlen);
         inet_ntop(AF_INET, &w->gateway, gw, sizeof(gw));
         snprintf(port, sizeof(port), "%u", w->dns_port ? w->dns_port : 53);
-        _cleanup_free_ char *commands = NULL;
-        if (asprintf(&commands, walls_format, w->table, w->bridge, subnet,
-                     w->bridge_only ? "drop" : "", gw, port, w->conntrack_max, w->deny4,
-                     w->deny6) < 0) {
+        _cleanup_free_ char *commands = NULL, *resolvers = NULL;
+        if (asprintf(&resolvers, w->resolvers && w->resolvers[0] ? "elements = { %s }" : "%s",
+                     w->resolvers ? w->resolvers : "") < 0 ||
+            asprintf(&commands, walls_format, w->table, w->bridge, subnet,
+                     w->bridge_only ? "drop" : "", gw, port, w->conntrack_max, w->deny4, w->deny6,
+                     resolvers) < 0) {
                 error_detail(ret_err, "build the ruleset", strerror(ENOMEM));
                 return -ENOMEM;
         }

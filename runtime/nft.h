@@ -18,6 +18,7 @@ struct nft_walls {
         unsigned conntrack_max; /* connections one sandbox may hold */
         const char *deny4;      /* the default denies, as set elements */
         const char *deny6;
+        const char *resolvers; /* IPv4 addresses, as set elements: port 53 open to them */
 };
 
 /* Replaces the table with the walls' rules in one transaction (so it is idempotent, and there

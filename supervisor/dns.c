@@ -80,10 +80,10 @@ static size_t skip_name(const unsigned char *m, size_t len, size_t off)
 }
 
 /* The question's name as text ("a.example.com"), uncompressed as queries have it; the offset
- * past its type and class, or 0 for a message that is not one plain query. */
+ * past its type and class, or 0 for a message with not exactly one question. */
 static size_t question(const unsigned char *m, size_t len, char name[EGRESS_MAX_NAME + 2])
 {
-        if (len < DNS_HEADER || (m[2] & 0x80) || get16(m + 4) != 1)
+        if (len < DNS_HEADER || get16(m + 4) != 1)
                 return 0;
         size_t off = DNS_HEADER, out = 0;
         while (off < len && m[off] != 0) {
@@ -178,9 +178,9 @@ static void on_query(struct watch *w, uint32_t events)
                     recvfrom(p->fd, m, sizeof(m), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
                 if (n < 0)
                         return;
-                size_t qend = question(m, (size_t)n, name);
+                size_t qend = n >= DNS_HEADER && !(m[2] & 0x80) ? question(m, (size_t)n, name) : 0;
                 if (qend == 0)
-                        continue;
+                        continue; /* not a query */
                 struct net_lease *l = network_egress_lease(p->net, from.sin_addr);
                 int verdict = l ? egress_name_verdict(l->egress, name) : -1;
                 if (verdict < 0)

@@ -136,7 +136,8 @@ static int host_up_locked(struct network *net, struct net_error *e)
                                   .dns_port = dns_proxy_port(net->dns),
                                   .conntrack_max = cfg->conntrack_max,
                                   .deny4 = egress_default_elements(AF_INET),
-                                  .deny6 = egress_default_elements(AF_INET6)};
+                                  .deny6 = egress_default_elements(AF_INET6),
+                                  .resolvers = net->resolvers};
         r = nft_walls_apply(&walls, e);
         if (r >= 0 && !on)
                 r = forward_on(net, e);
@@ -389,6 +390,32 @@ int network_init(struct network *net, const struct sbx_network *cfg, struct loop
         return 0;
 }
 
+int network_set_resolvers(struct network *net, const char *resolv_conf)
+{
+        _cleanup_fclose_ FILE *f = fopen(resolv_conf, "re");
+        if (!f)
+                return negative_errno();
+        _cleanup_free_ char *list = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&list, &len);
+        char line[512], addr[64];
+        struct in_addr a;
+        bool first = true;
+        if (!out)
+                return -ENOMEM;
+        while (fgets(line, sizeof(line), f))
+                if (sscanf(line, "nameserver %63s", addr) == 1 &&
+                    inet_pton(AF_INET, addr, &a) == 1) {
+                        fprintf(out, "%s%s", first ? "" : ", ", addr);
+                        first = false;
+                }
+        if (fclose(out) != 0 || !list)
+                return -ENOMEM;
+        free(net->resolvers);
+        net->resolvers = TAKE_PTR(list);
+        return 0;
+}
+
 void network_done(struct network *net)
 {
         network_flush(net);
@@ -403,6 +430,8 @@ void network_done(struct network *net)
         nft_room(net, true);
         free(net->forward_marker);
         net->forward_marker = NULL;
+        free(net->resolvers);
+        net->resolvers = NULL;
 }
 
 static int attach_error(int r, const struct net_error *e, struct rpc_error *err)

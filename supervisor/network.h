@@ -44,6 +44,7 @@ struct network {
         struct list_node releasing; /* struct net_lease */
         struct list_node egress;    /* struct net_lease with a policy installed */
         struct dns_proxy *dns;      /* the resolver of sandboxes with domain rules */
+        char *resolvers;            /* the sandboxes' resolv.conf nameservers, set elements */
         size_t n_leases;            /* held or releasing */
         int64_t idle_since_us;      /* when n_leases last fell to 0 */
         bool host_ready;            /* the bridge, the table and forwarding are set */
@@ -57,6 +58,9 @@ struct network {
  * then it is kept for them (network_adopt). Logs. 0 or -errno. */
 int network_init(struct network *net, const struct sbx_network *cfg, struct loop *loop,
                  const char *state_dir);
+/* Reads the nameservers of the resolv.conf sandboxes get: the default denies leave them port
+ * 53 (a host's resolver is often on a private or link-local address). 0 or -errno. */
+int network_set_resolvers(struct network *net, const char *resolv_conf);
 /* Finishes every release at once (network_release_now) and removes what is on the host. */
 void network_done(struct network *net);
 

@@ -398,7 +398,7 @@ static int sandbox_init_record(const struct call *call, const struct create_para
         sb->rec.end_us = -1;
         sb->timeout_s = p->timeout_s; /* armed once live */
         sb->rec.internet_access = p->internet_access;
-        if (p->egress && !(sb->rec.egress = egress_policy_json(p->egress)))
+        if (sb->egress && !(sb->rec.egress = egress_policy_json(sb->egress)))
                 return -ENOMEM;
         sb->rec.owner_uid = call->conn->cred.uid;
         sb->rec.res = p->res;
