@@ -19,7 +19,7 @@
  * what the host itself opened come in.
  * forward: nothing from one sandbox to another (the ports are isolated as well), nothing with
  * another source address; past conntrack_max connections of one sandbox nothing new; then the
- * sandbox's own policy (a chain of its own, through the egress map), then the default denies,
+ * sandbox's own policy (its elements in eallow, eopen, edeny), its resolvers, the default denies,
  * in both families so that routing IPv6 later opens no hole; nothing but IPv4; from outside
  * only replies come in.
  * prerouting: DNS of a sandbox with domain rules goes to the daemon's resolver, whichever
@@ -33,8 +33,10 @@ static const char walls_format[] =
     "  set deny6 { type ipv6_addr; flags interval; elements = { %9$s } }\n"
     "  set ctcount { type ipv4_addr; size 65535; flags dynamic; }\n"
     "  set dnsr { type ipv4_addr; }\n"
+    "  set eallow { type ipv4_addr . ipv4_addr; flags interval; }\n"
+    "  set edeny { type ipv4_addr . ipv4_addr; flags interval; }\n"
+    "  set eopen { type ipv4_addr . ipv4_addr; flags timeout; }\n"
     "  set resolvers { type ipv4_addr; %10$s }\n"
-    "  map egress { type ipv4_addr : verdict; }\n"
     "  chain input {\n"
     "    type filter hook input priority filter; policy accept;\n"
     "    iifname \"%2$s\" ct state established,related accept\n"
@@ -48,7 +50,9 @@ static const char walls_format[] =
     "    iifname \"%2$s\" ct state established,related accept\n"
     "    iifname \"%2$s\" ct state new add @ctcount { ip saddr ct count over %7$u } reject "
     "with icmpx admin-prohibited\n"
-    "    iifname \"%2$s\" ip saddr vmap @egress\n"
+    "    iifname \"%2$s\" ip saddr . ip daddr @eallow accept\n"
+    "    iifname \"%2$s\" ip saddr . ip daddr @eopen accept\n"
+    "    iifname \"%2$s\" ip saddr . ip daddr @edeny reject with icmpx admin-prohibited\n"
     "    iifname \"%2$s\" ip daddr @resolvers meta l4proto { tcp, udp } th dport 53 accept\n"
     "    iifname \"%2$s\" ip daddr @deny4 reject with icmpx admin-prohibited\n"
     "    iifname \"%2$s\" ip6 daddr @deny6 reject with icmpx admin-prohibited\n"
@@ -132,138 +136,80 @@ int nft_walls_remove(const char *table, struct net_error *ret_err)
         return nft_run(commands, "delete the nftables table", ret_err);
 }
 
-/* A sandbox's sets: allow, deny (intervals, overlaps merged) and its resolver's answers (with
- * timeouts), per family. Removal repeats the definitions: "add" of a set as it is is a no-op,
- * which makes the "delete" after it succeed when there is none. */
-static const struct {
-        const char *prefix, *spec;
-} egress_sets[] = {
-    {"a4_", "type ipv4_addr; flags interval; auto-merge;"},
-    {"a6_", "type ipv6_addr; flags interval; auto-merge;"},
-    {"d4_", "type ipv4_addr; flags interval; auto-merge;"},
-    {"d6_", "type ipv6_addr; flags interval; auto-merge;"},
-    {"n4_", "type ipv4_addr; flags timeout;"},
-    {"n6_", "type ipv6_addr; flags timeout;"},
-};
-
-/* The chain: what is allowed (by CIDR or by an answer of the resolver) is accepted, what is
- * denied is refused, the rest goes back to the forward chain and its default denies. */
-static const char *const egress_rules[] = {
-    "ip daddr @a4_%1$s accept",
-    "ip6 daddr @a6_%1$s accept",
-    "ip daddr @n4_%1$s accept",
-    "ip6 daddr @n6_%1$s accept",
-    "ip daddr @d4_%1$s reject with icmpx admin-prohibited",
-    "ip6 daddr @d6_%1$s reject with icmpx admin-prohibited",
-};
-
-static void fclosep_mem(FILE **f)
+/* "add" then "delete": the delete cannot fail on an element that is not there. */
+static void remove_elements(FILE *f, const char *table, const char *set, const char *elements)
 {
-        if (*f)
-                fclose(*f);
+        if (elements && elements[0])
+                fprintf(
+                    f,
+                    "add element inet %1$s %2$s { %3$s }\ndelete element inet %1$s %2$s { %3$s }\n",
+                    table, set, elements);
 }
 
-static void egress_remove_text(FILE *f, const char *t, const char *key, const char *addr)
+static void write_remove(FILE *f, const struct nft_egress *e, const char *addr)
 {
-        fprintf(f,
-                "add chain inet %1$s s_%2$s\n"
-                "add element inet %1$s egress { %3$s : jump s_%2$s }\n"
-                "delete element inet %1$s egress { %3$s }\n"
-                "add element inet %1$s dnsr { %3$s }\n"
-                "delete element inet %1$s dnsr { %3$s }\n"
-                "delete chain inet %1$s s_%2$s\n",
-                t, key, addr);
-        for (size_t i = 0; i < ELEMENTSOF(egress_sets); i++)
-                fprintf(f, "add set inet %1$s %2$s%3$s { %4$s }\ndelete set inet %1$s %2$s%3$s\n",
-                        t, egress_sets[i].prefix, key, egress_sets[i].spec);
-}
-
-static void egress_install_text(FILE *f, const struct nft_egress *e, const char *addr)
-{
-        const char *elements[] = {e->allow4, e->allow6, e->deny4, e->deny6, "", ""};
-        for (size_t i = 0; i < ELEMENTSOF(egress_sets); i++) {
-                fprintf(f, "add set inet %s %s%s { %s }\n", e->table, egress_sets[i].prefix, e->key,
-                        egress_sets[i].spec);
-                if (elements[i] && elements[i][0])
-                        fprintf(f, "add element inet %s %s%s { %s }\n", e->table,
-                                egress_sets[i].prefix, e->key, elements[i]);
+        remove_elements(f, e->table, "eallow", e->allow);
+        remove_elements(f, e->table, "edeny", e->deny);
+        remove_elements(f, e->table, "dnsr", addr);
+        for (size_t i = 0; i < e->n_opened; i++) {
+                char dst[INET_ADDRSTRLEN], el[2 * INET_ADDRSTRLEN + 16];
+                inet_ntop(AF_INET, &e->opened[i], dst, sizeof(dst));
+                snprintf(el, sizeof(el), "%s . %s", addr, dst);
+                remove_elements(f, e->table, "eopen", el);
         }
-        fprintf(f, "add chain inet %s s_%s\n", e->table, e->key);
-        for (size_t i = 0; i < ELEMENTSOF(egress_rules); i++) {
-                fprintf(f, "add rule inet %s s_%s ", e->table, e->key);
-                fprintf(f, egress_rules[i], e->key);
-                fputc('\n', f);
-        }
-        fprintf(f, "add element inet %1$s egress { %2$s : jump s_%3$s }\n", e->table, addr, e->key);
-        if (e->dns)
-                fprintf(f, "add element inet %s dnsr { %s }\n", e->table, addr);
 }
 
-/* Runs what write() writes, as one transaction. */
-static int nft_run_text(void (*write)(FILE *, const void *), const void *arg, const char *step,
-                        struct net_error *err)
+static int egress_run(const struct nft_egress *e, bool install, const char *step,
+                      struct net_error *err)
 {
+        char addr[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &e->addr, addr, sizeof(addr));
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
-        {
-                _cleanup_(fclosep_mem) FILE *f = open_memstream(&text, &len);
-                if (!f) {
-                        error_detail(err, "build the ruleset", strerror(ENOMEM));
-                        return -ENOMEM;
-                }
-                write(f, arg);
-        }
-        if (!text) {
+        FILE *f = open_memstream(&text, &len);
+        if (!f) {
                 error_detail(err, "build the ruleset", strerror(ENOMEM));
                 return -ENOMEM;
         }
-        return nft_run(text, step, err);
-}
-
-struct egress_remove_args {
-        const char *table, *key, *addr;
-};
-
-static void write_install(FILE *f, const void *arg)
-{
-        const struct nft_egress *e = arg;
-        char addr[INET_ADDRSTRLEN];
-        inet_ntop(AF_INET, &e->addr, addr, sizeof(addr));
-        egress_remove_text(f, e->table, e->key, addr);
-        egress_install_text(f, e, addr);
-}
-
-static void write_remove(FILE *f, const void *arg)
-{
-        const struct egress_remove_args *a = arg;
-        egress_remove_text(f, a->table, a->key, a->addr);
+        if (!install || e->replace)
+                write_remove(f, e, addr);
+        if (install && e->allow[0])
+                fprintf(f, "add element inet %s eallow { %s }\n", e->table, e->allow);
+        if (install && e->deny[0])
+                fprintf(f, "add element inet %s edeny { %s }\n", e->table, e->deny);
+        if (install && e->dns)
+                fprintf(f, "add element inet %s dnsr { %s }\n", e->table, addr);
+        if (fclose(f) != 0 || !text) {
+                error_detail(err, "build the ruleset", strerror(ENOMEM));
+                return -ENOMEM;
+        }
+        return len ? nft_run(text, step, err) : 0;
 }
 
 int nft_egress_install(const struct nft_egress *e, struct net_error *ret_err)
 {
-        return nft_run_text(write_install, e, "install the egress policy", ret_err);
+        return egress_run(e, true, "install the egress policy", ret_err);
 }
 
-int nft_egress_remove(const char *table, const char *key, struct in_addr addr,
-                      struct net_error *ret_err)
+int nft_egress_remove(const struct nft_egress *e, struct net_error *ret_err)
 {
-        char text[INET_ADDRSTRLEN];
-        inet_ntop(AF_INET, &addr, text, sizeof(text));
-        struct egress_remove_args a = {table, key, text};
-        return nft_run_text(write_remove, &a, "remove the egress policy", ret_err);
+        return egress_run(e, false, "remove the egress policy", ret_err);
 }
 
 /* add (so that it exists), delete, add: the element gets the new timeout even when it was
  * there, which a plain "add" does not give it. */
-int nft_egress_open(const char *table, const char *key, bool v6, const char *addr, unsigned ttl_s,
+int nft_egress_open(const char *table, struct in_addr addr, struct in_addr dst, unsigned ttl_s,
                     struct net_error *ret_err)
 {
+        char a[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &addr, a, sizeof(a));
+        inet_ntop(AF_INET, &dst, d, sizeof(d));
         _cleanup_free_ char *commands = NULL;
         if (asprintf(&commands,
-                     "add element inet %1$s n%2$c_%3$s { %4$s timeout %5$us }\n"
-                     "delete element inet %1$s n%2$c_%3$s { %4$s }\n"
-                     "add element inet %1$s n%2$c_%3$s { %4$s timeout %5$us }\n",
-                     table, v6 ? '6' : '4', key, addr, ttl_s) < 0) {
+                     "add element inet %1$s eopen { %2$s . %3$s timeout %4$us }\n"
+                     "delete element inet %1$s eopen { %2$s . %3$s }\n"
+                     "add element inet %1$s eopen { %2$s . %3$s timeout %4$us }\n",
+                     table, a, d, ttl_s) < 0) {
                 error_detail(ret_err, "build the ruleset", strerror(ENOMEM));
                 return -ENOMEM;
         }

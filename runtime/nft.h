@@ -28,22 +28,25 @@ int nft_walls_apply(const struct nft_walls *w, struct net_error *ret_err);
 /* Deletes the table; 0 when there is none. */
 int nft_walls_remove(const char *table, struct net_error *ret_err);
 
-/* A sandbox's egress policy: a chain s_<key> the forward chain jumps to for its address, with
- * its sets (allow and deny per family, and the addresses its resolver answered, with their
- * timeouts); and its DNS redirected to the daemon's resolver when dns is set. */
+/* A sandbox's egress policy: elements of the table's shared sets, keyed by the sandbox's address
+ * (eallow, edeny: "sandbox . CIDR" intervals; eopen: "sandbox . address" with timeouts, what its
+ * resolver answered), and its address in dnsr when its DNS goes to the daemon's resolver. So a
+ * sandbox adds elements and no chain or rule: the cost of a create does not grow with the
+ * number of sandboxes. */
 struct nft_egress {
         const char *table;
-        const char *key; /* 8 characters of [a-z0-9]: the sandbox id's first */
         struct in_addr addr;
-        const char *allow4, *allow6, *deny4, *deny6; /* set elements, "" for none */
+        const char *allow, *deny;     /* elements "sandbox . CIDR, ...", "" for none */
+        const struct in_addr *opened; /* what its resolver opened (removal only) */
+        size_t n_opened;
         bool dns;
+        bool replace; /* its elements may be there already (a restart): removed first */
 };
 
-/* Installs it in one transaction, replacing what the same key had. -errno. */
+/* Installs it in one transaction. -errno. */
 int nft_egress_install(const struct nft_egress *e, struct net_error *ret_err);
-/* Removes it in one transaction; 0 when there is nothing. */
-int nft_egress_remove(const char *table, const char *key, struct in_addr addr,
-                      struct net_error *ret_err);
-/* Opens addr (IPv4 or IPv6 text) to sandbox key for ttl_s seconds, or renews it. */
-int nft_egress_open(const char *table, const char *key, bool v6, const char *addr, unsigned ttl_s,
+/* Removes its elements in one transaction, those that are there. */
+int nft_egress_remove(const struct nft_egress *e, struct net_error *ret_err);
+/* Opens dst to sandbox addr for ttl_s seconds, or renews it. */
+int nft_egress_open(const char *table, struct in_addr addr, struct in_addr dst, unsigned ttl_s,
                     struct net_error *ret_err);

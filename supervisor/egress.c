@@ -333,17 +333,33 @@ const char *egress_default_elements(int family)
         return buf;
 }
 
-char *egress_elements(const struct egress_list *l, enum egress_kind k)
+/* Whether entry i is inside another entry of l (the first of equal ones stays). */
+static bool covered(const struct egress_list *l, size_t i)
+{
+        const struct egress_entry *e = &l->v[i];
+        for (size_t j = 0; j < l->n; j++) {
+                const struct egress_entry *o = &l->v[j];
+                if (j == i || o->kind != e->kind || o->prefixlen > e->prefixlen ||
+                    (o->prefixlen == e->prefixlen && j > i))
+                        continue;
+                if (prefixes_overlap((const unsigned char *)&e->addr,
+                                     (const unsigned char *)&o->addr, e->prefixlen, o->prefixlen))
+                        return true;
+        }
+        return false;
+}
+
+char *egress_elements(const struct egress_list *l, enum egress_kind k, const char *prefix)
 {
         size_t size = 1;
         for (size_t i = 0; i < l->n; i++)
-                size += strlen(l->v[i].text) + 2;
+                size += strlen(prefix) + strlen(l->v[i].text) + 2;
         char *s = malloc(size), *p = s;
         if (!s)
                 return NULL;
         *p = '\0';
         for (size_t i = 0; i < l->n; i++)
-                if (l->v[i].kind == k)
-                        p += sprintf(p, "%s%s", p == s ? "" : ", ", l->v[i].text);
+                if (l->v[i].kind == k && !covered(l, i))
+                        p += sprintf(p, "%s%s%s", p == s ? "" : ", ", prefix, l->v[i].text);
         return s;
 }

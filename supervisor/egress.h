@@ -73,5 +73,7 @@ int egress_name_verdict(const struct egress_policy *p, const char *name);
 
 /* The default denies as nft set elements, comma-separated: family AF_INET or AF_INET6. */
 const char *egress_default_elements(int family);
-/* The entries of l of kind k as nft set elements, comma-separated, malloc'd ("" for none). */
-char *egress_elements(const struct egress_list *l, enum egress_kind k);
+/* The CIDRs of l of kind k as nft set elements, each after prefix ("10.200.0.5 . "),
+ * comma-separated, malloc'd ("" for none). One inside another of the list is left out: the
+ * kernel refuses overlapping intervals in one set. */
+char *egress_elements(const struct egress_list *l, enum egress_kind k, const char *prefix);

@@ -171,25 +171,34 @@ static void schedule(struct network *net)
                 log_warning_errno(negative_errno(), "network: timerfd");
 }
 
-/* The sandbox's chain and sets, from the lease's policy; its DNS goes to the daemon's resolver
- * when the policy names domains. */
-static int egress_install(struct network *net, struct net_lease *l, struct net_error *e)
+/* The sandbox's elements in the table's shared sets, from the lease's policy. */
+static int egress_fill(const struct network *net, const struct net_lease *l, struct nft_egress *ne,
+                       char **ret_allow, char **ret_deny)
 {
-        const struct egress_policy *p = l->egress;
-        _cleanup_free_ char *a4 = egress_elements(&p->allow, EGRESS_V4),
-                            *a6 = egress_elements(&p->allow, EGRESS_V6),
-                            *d4 = egress_elements(&p->deny, EGRESS_V4),
-                            *d6 = egress_elements(&p->deny, EGRESS_V6);
-        if (!a4 || !a6 || !d4 || !d6)
+        char prefix[INET_ADDRSTRLEN + 4];
+        inet_ntop(AF_INET, &l->link.addr, prefix, INET_ADDRSTRLEN);
+        strcat(prefix, " . ");
+        *ret_allow = egress_elements(&l->egress->allow, EGRESS_V4, prefix);
+        *ret_deny = egress_elements(&l->egress->deny, EGRESS_V4, prefix);
+        *ne = (struct nft_egress){.table = net->cfg->nft_table,
+                                  .addr = l->link.addr,
+                                  .allow = *ret_allow,
+                                  .deny = *ret_deny,
+                                  .opened = l->opened,
+                                  .n_opened = l->n_opened,
+                                  .dns = l->egress->has_domains};
+        return *ret_allow && *ret_deny ? 0 : -ENOMEM;
+}
+
+/* Its DNS goes to the daemon's resolver when the policy names domains. */
+static int egress_install(struct network *net, struct net_lease *l, bool replace,
+                          struct net_error *e)
+{
+        _cleanup_free_ char *allow = NULL, *deny = NULL;
+        struct nft_egress ne;
+        if (egress_fill(net, l, &ne, &allow, &deny) < 0)
                 return sys_fail(e, "build the egress policy", -ENOMEM);
-        struct nft_egress ne = {.table = net->cfg->nft_table,
-                                .key = l->link.host_ifname + 3,
-                                .addr = l->link.addr,
-                                .allow4 = a4,
-                                .allow6 = a6,
-                                .deny4 = d4,
-                                .deny6 = d6,
-                                .dns = p->has_domains};
+        ne.replace = replace;
         nft_room(net, true);
         int r = nft_egress_install(&ne, e);
         nft_room(net, false);
@@ -198,27 +207,34 @@ static int egress_install(struct network *net, struct net_lease *l, struct net_e
         return r;
 }
 
-/* Its chain, sets and map elements; they went with the table if the host is down. */
+/* Its elements, the addresses its resolver opened included (a later sandbox on the address
+ * must not inherit them); they went with the table if the host is down. */
 static void egress_remove(struct network *net, struct net_lease *l)
 {
         if (!l->egress || list_empty(&l->egress_node))
                 return;
         list_del(&l->egress_node);
         list_init(&l->egress_node);
-        if (!net->host_ready)
-                return;
+        _cleanup_free_ char *allow = NULL, *deny = NULL;
+        struct nft_egress ne;
         struct net_error e = {0};
-        nft_room(net, true);
-        int r = nft_egress_remove(net->cfg->nft_table, l->link.host_ifname + 3, l->link.addr, &e);
-        nft_room(net, false);
-        if (r < 0)
-                log_net(r, &e);
+        int r = egress_fill(net, l, &ne, &allow, &deny);
+        if (r >= 0 && net->host_ready) {
+                nft_room(net, true);
+                if ((r = nft_egress_remove(&ne, &e)) < 0)
+                        log_net(r, &e);
+                nft_room(net, false);
+        } else if (r < 0) {
+                log_warning_errno(r, "network: cannot remove an egress policy");
+        }
+        free(l->opened);
+        l->opened = NULL;
+        l->n_opened = 0;
 }
 
 struct net_lease *network_egress_lease(struct network *net, struct in_addr addr)
 {
-        struct list_node *pos;
-        struct list_node *tmp;
+        struct list_node *pos, *tmp;
         list_for_each_safe(pos, tmp, &net->egress)
         {
                 struct net_lease *l = container_of(pos, struct net_lease, egress_node);
@@ -228,15 +244,40 @@ struct net_lease *network_egress_lease(struct network *net, struct in_addr addr)
         return NULL;
 }
 
-int network_egress_open(struct network *net, const struct net_lease *l, int family,
-                        const void *addr, unsigned ttl_s)
+/* Remembers dst among what l's resolver opened; -ENOSPC past NET_OPENED_MAX. */
+static int opened_add(struct net_lease *l, struct in_addr dst)
 {
-        char text[INET6_ADDRSTRLEN];
+        for (size_t i = 0; i < l->n_opened; i++)
+                if (l->opened[i].s_addr == dst.s_addr)
+                        return 0;
+        if (l->n_opened == NET_OPENED_MAX)
+                return -ENOSPC;
+        if ((l->n_opened & (l->n_opened + 1)) == 0 || l->n_opened == 0) {
+                size_t cap = l->n_opened ? 2 * (l->n_opened + 1) : 8;
+                struct in_addr *v = realloc(l->opened, cap * sizeof(*v));
+                if (!v)
+                        return -ENOMEM;
+                l->opened = v;
+        }
+        l->opened[l->n_opened++] = dst;
+        return 0;
+}
+
+/* IPv4 only: sandboxes have no IPv6 route (an AAAA answer opens nothing). */
+int network_egress_open(struct network *net, struct net_lease *l, int family, const void *addr,
+                        unsigned ttl_s)
+{
+        struct in_addr dst;
+        if (family != AF_INET)
+                return 0;
+        memcpy(&dst, addr, sizeof(dst));
+        int r = opened_add(l, dst);
+        if (r < 0)
+                return log_warning_errno(r, "network: sandbox %s: cannot open more addresses",
+                                         l->link.host_ifname);
         struct net_error e = {0};
-        inet_ntop(family, addr, text, sizeof(text));
         nft_room(net, true);
-        int r = nft_egress_open(net->cfg->nft_table, l->link.host_ifname + 3, family == AF_INET6,
-                                text, ttl_s, &e);
+        r = nft_egress_open(net->cfg->nft_table, l->link.addr, dst, ttl_s, &e);
         nft_room(net, false);
         return r < 0 ? log_net(r, &e) : 0;
 }
@@ -478,7 +519,7 @@ int network_attach(struct network *net, const char *id, const struct egress_poli
         lease_fill(net, id, addr, ret);
         net->n_leases++;
         ret->egress = egress;
-        if (egress && (r = egress_install(net, ret, &e)) < 0) {
+        if (egress && (r = egress_install(net, ret, false, &e)) < 0) {
                 free(text);
                 lease_end(net, ret);
                 return attach_error(r, &e, err);
@@ -505,7 +546,7 @@ int network_adopt(struct network *net, const char *id, const char *ip,
         lease_fill(net, id, addr, ret);
         net->n_leases++;
         ret->egress = egress;
-        if (egress && (r = egress_install(net, ret, &e)) < 0) {
+        if (egress && (r = egress_install(net, ret, true, &e)) < 0) {
                 lease_end(net, ret);
                 return log_net(r, &e);
         }

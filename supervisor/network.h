@@ -30,7 +30,11 @@ struct net_lease {
         struct list_node node;                 /* in network.releasing */
         const struct egress_policy *egress;    /* the sandbox's; NULL for the default */
         struct list_node egress_node;          /* in network.egress while installed */
+        struct in_addr *opened;                /* what its resolver opened, to close at the end */
+        size_t n_opened;
 };
+
+#define NET_OPENED_MAX 4096 /* addresses one sandbox's resolver may open */
 
 struct network {
         const struct sbx_network *cfg;
@@ -91,8 +95,8 @@ int network_adopt(struct network *net, const char *id, const char *ip,
 /* The lease of the sandbox at addr (network byte order) with a policy installed, or NULL. */
 struct net_lease *network_egress_lease(struct network *net, struct in_addr addr);
 /* Opens an address its resolver answered to that sandbox for ttl_s seconds. -errno. */
-int network_egress_open(struct network *net, const struct net_lease *l, int family,
-                        const void *addr, unsigned ttl_s);
+int network_egress_open(struct network *net, struct net_lease *l, int family, const void *addr,
+                        unsigned ttl_s);
 /* Deletes the host end of sandbox `id`'s veth if it is still there (a dead sandbox's); once
  * no sandbox of the last daemon is left on the bridge, what it set up goes too. */
 void network_forget(struct network *net, const char *id);

@@ -102,9 +102,9 @@ static void test_policy(void **state)
                             "{\"allow_out\":[\"192.168.1.0/24\",\"*.example.com\"],"
                             "\"deny_out\":[\"0.0.0.0/0\"]}");
         json_object_put(j);
-        char *a4 = egress_elements(&p->allow, EGRESS_V4),
-             *d6 = egress_elements(&p->deny, EGRESS_V6);
-        assert_string_equal(a4, "192.168.1.0/24");
+        char *a4 = egress_elements(&p->allow, EGRESS_V4, "10.200.0.5 . "),
+             *d6 = egress_elements(&p->deny, EGRESS_V6, "");
+        assert_string_equal(a4, "10.200.0.5 . 192.168.1.0/24");
         assert_string_equal(d6, "");
         free(a4);
         free(d6);
@@ -124,6 +124,21 @@ static void expect_invalid(const char *json, const char *field)
         assert_int_equal(parse(json, &p, &err), RPC_INVALID_ARGUMENT);
         assert_null(p);
         assert_string_equal(err.field, field);
+}
+
+/* Nested CIDRs: only the outer one goes to the set (overlapping intervals are refused). */
+static void test_elements_nested(void **state)
+{
+        struct egress_policy *p = NULL;
+        struct rpc_error err = {0};
+        assert_int_equal(parse("{\"allow_out\": [\"10.1.0.0/16\", \"10.0.0.0/8\", \"10.0.0.0/8\", "
+                               "\"11.0.0.1\", \"x.test\", \"::/0\"]}",
+                               &p, &err),
+                         0);
+        char *a4 = egress_elements(&p->allow, EGRESS_V4, "");
+        assert_string_equal(a4, "10.0.0.0/8, 11.0.0.1/32");
+        free(a4);
+        egress_policy_free(p);
 }
 
 static void test_policy_invalid(void **state)
@@ -262,8 +277,9 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_entries),        cmocka_unit_test(test_policy),
-            cmocka_unit_test(test_policy_invalid), cmocka_unit_test(test_names),
-            cmocka_unit_test(test_default_denies), cmocka_unit_test(test_config),
+            cmocka_unit_test(test_policy_invalid), cmocka_unit_test(test_elements_nested),
+            cmocka_unit_test(test_names),          cmocka_unit_test(test_default_denies),
+            cmocka_unit_test(test_config),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
