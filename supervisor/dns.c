@@ -19,6 +19,7 @@
 #include "supervisor/timeutil.h"
 
 #define DNS_PENDING_MAX      256
+#define DNS_PENDING_SANDBOX  32 /* of them one sandbox may hold: the others keep a resolver */
 #define DNS_QUERY_TIMEOUT_US 5000000
 #define DNS_MSG_MAX          4096
 #define DNS_HEADER           12
@@ -113,13 +114,22 @@ static void answer_error(struct dns_proxy *p, unsigned char *m, size_t qend,
         (void)sendto(p->fd, m, qend, MSG_DONTWAIT, (const struct sockaddr *)to, sizeof(*to));
 }
 
-static struct pending *slot_new(struct dns_proxy *p)
+/* A free slot (or one whose query timed out), unless the sandbox at `from` holds its share. */
+static struct pending *slot_new(struct dns_proxy *p, struct in_addr from)
 {
         int64_t now = now_monotonic_us();
-        for (size_t i = 0; i < DNS_PENDING_MAX; i++)
-                if (!p->pending[i].used || p->pending[i].deadline_us <= now)
-                        return &p->pending[i];
-        return NULL;
+        struct pending *free_slot = NULL;
+        unsigned mine = 0;
+        for (size_t i = 0; i < DNS_PENDING_MAX; i++) {
+                struct pending *s = &p->pending[i];
+                bool live = s->used && s->deadline_us > now;
+                if (!live && !free_slot)
+                        free_slot = s;
+                if (live && s->client.sin_addr.s_addr == from.s_addr &&
+                    ++mine >= DNS_PENDING_SANDBOX)
+                        return NULL;
+        }
+        return free_slot;
 }
 
 static struct pending *slot_find(struct dns_proxy *p, uint16_t up_id)
@@ -145,7 +155,7 @@ static void forward(struct dns_proxy *p, unsigned char *m, size_t len, size_t qe
                     const struct sockaddr_in *from, bool open)
 {
         const struct sbx_network *cfg = p->net->cfg;
-        struct pending *s = slot_new(p);
+        struct pending *s = slot_new(p, from->sin_addr);
         if (!s) {
                 answer_error(p, m, qend, from, RCODE_SERVFAIL);
                 return;
