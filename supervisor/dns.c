@@ -13,6 +13,7 @@
 
 #include "common/macros.h"
 #include "supervisor/dns.h"
+#include "supervisor/dnsmsg.h"
 #include "supervisor/egress.h"
 #include "supervisor/log.h"
 #include "supervisor/network.h"
@@ -22,13 +23,10 @@
 #define DNS_PENDING_SANDBOX  32 /* of them one sandbox may hold: the others keep a resolver */
 #define DNS_QUERY_TIMEOUT_US 5000000
 #define DNS_MSG_MAX          4096
-#define DNS_HEADER           12
 #define DNS_TTL_MIN          10 /* a TTL of 0 would close the address before the connect */
 #define DNS_TTL_MAX          86400
 #define RCODE_SERVFAIL       2
 #define RCODE_REFUSED        5
-#define TYPE_A               1
-#define TYPE_AAAA            28
 
 struct pending {
         bool used;
@@ -48,60 +46,10 @@ struct dns_proxy {
         struct pending pending[DNS_PENDING_MAX];
 };
 
-static uint16_t get16(const unsigned char *p)
-{
-        return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-        return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
 static void put16(unsigned char *p, uint16_t v)
 {
         p[0] = (unsigned char)(v >> 8);
         p[1] = (unsigned char)v;
-}
-
-/* The offset past the name at off (compressed or not), or 0 when it runs off the message. */
-static size_t skip_name(const unsigned char *m, size_t len, size_t off)
-{
-        while (off < len) {
-                unsigned n = m[off];
-                if ((n & 0xc0) == 0xc0)
-                        return off + 2 <= len ? off + 2 : 0;
-                if (n & 0xc0)
-                        return 0;
-                off += 1 + n;
-                if (n == 0)
-                        return off;
-        }
-        return 0;
-}
-
-/* The question's name as text ("a.example.com"), uncompressed as queries have it; the offset
- * past its type and class, or 0 for a message with not exactly one question. */
-static size_t question(const unsigned char *m, size_t len, char name[EGRESS_MAX_NAME + 2])
-{
-        if (len < DNS_HEADER || get16(m + 4) != 1)
-                return 0;
-        size_t off = DNS_HEADER, out = 0;
-        while (off < len && m[off] != 0) {
-                unsigned n = m[off];
-                if (n > 63 || off + 1 + n > len || out + n + 1 > EGRESS_MAX_NAME + 1)
-                        return 0;
-                for (unsigned i = 0; i < n; i++) {
-                        char c = (char)m[off + 1 + i];
-                        if (c == '.' || c == '\0')
-                                return 0; /* would make another name of it */
-                        name[out++] = c;
-                }
-                name[out++] = '.';
-                off += 1 + n;
-        }
-        name[out ? out - 1 : 0] = '\0';
-        return off + 5 <= len && out ? off + 5 : 0;
 }
 
 /* An answer of no records with rcode, to the question of the query m (qend long). */
@@ -163,7 +111,7 @@ static void forward(struct dns_proxy *p, unsigned char *m, size_t len, size_t qe
         *s = (struct pending){.used = true,
                               .open = open,
                               .up_id = fresh_id(p),
-                              .client_id = get16(m),
+                              .client_id = dnsmsg_get16(m),
                               .client = *from,
                               .deadline_us = now_monotonic_us() + DNS_QUERY_TIMEOUT_US};
         struct sockaddr_in up = {.sin_family = AF_INET, .sin_port = htons(53)};
@@ -180,7 +128,7 @@ static void on_query(struct watch *w, uint32_t events)
 {
         struct dns_proxy *p = container_of(w, struct dns_proxy, w);
         unsigned char m[DNS_MSG_MAX];
-        char name[EGRESS_MAX_NAME + 2];
+        char name[DNSMSG_NAME_MAX];
         struct sockaddr_in from;
         for (int round = 0; round < 64; round++) {
                 socklen_t fl = sizeof(from);
@@ -188,7 +136,8 @@ static void on_query(struct watch *w, uint32_t events)
                     recvfrom(p->fd, m, sizeof(m), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
                 if (n < 0)
                         return;
-                size_t qend = n >= DNS_HEADER && !(m[2] & 0x80) ? question(m, (size_t)n, name) : 0;
+                size_t qend =
+                    n >= DNSMSG_HEADER && !(m[2] & 0x80) ? dnsmsg_question(m, (size_t)n, name) : 0;
                 if (qend == 0)
                         continue; /* not a query */
                 struct net_lease *l = network_egress_lease(p->net, from.sin_addr);
@@ -200,33 +149,28 @@ static void on_query(struct watch *w, uint32_t events)
         }
 }
 
-/* Opens every A and AAAA record of the answer section to the sandbox that asked. */
+struct answer_ctx {
+        struct dns_proxy *p;
+        struct net_lease *l;
+};
+
+static void open_one(void *userdata, int family, const void *addr, uint32_t ttl)
+{
+        struct answer_ctx *c = userdata;
+        if (!c->l->egress->may_open_private && egress_addr_denied_by_default(family, addr))
+                return;
+        ttl = ttl < DNS_TTL_MIN ? DNS_TTL_MIN : ttl > DNS_TTL_MAX ? DNS_TTL_MAX : ttl;
+        (void)network_egress_open(c->p->net, c->l, family, addr, ttl);
+}
+
+/* Opens every A record of the answer section to the sandbox that asked (if it is still
+ * there). */
 static void open_answers(struct dns_proxy *p, const struct pending *s, const unsigned char *m,
                          size_t len)
 {
-        struct net_lease *l = network_egress_lease(p->net, s->client.sin_addr);
-        char name[EGRESS_MAX_NAME + 2];
-        size_t off = question(m, len, name);
-        unsigned n = get16(m + 6);
-        for (unsigned i = 0; l && off && i < n; i++) {
-                off = skip_name(m, len, off);
-                if (!off || off + 10 > len)
-                        return;
-                unsigned type = get16(m + off), rdlen = get16(m + off + 8);
-                uint32_t ttl = get32(m + off + 4);
-                const unsigned char *rd = m + off + 10;
-                off += 10 + rdlen;
-                if (off > len)
-                        return;
-                int family = type == TYPE_A && rdlen == 4       ? AF_INET
-                             : type == TYPE_AAAA && rdlen == 16 ? AF_INET6
-                                                                : 0;
-                if (!family ||
-                    (!l->egress->may_open_private && egress_addr_denied_by_default(family, rd)))
-                        continue;
-                ttl = ttl < DNS_TTL_MIN ? DNS_TTL_MIN : ttl > DNS_TTL_MAX ? DNS_TTL_MAX : ttl;
-                (void)network_egress_open(p->net, l, family, rd, ttl);
-        }
+        struct answer_ctx c = {p, network_egress_lease(p->net, s->client.sin_addr)};
+        if (c.l)
+                (void)dnsmsg_addresses(m, len, open_one, &c);
 }
 
 static bool from_upstream(const struct dns_proxy *p, const struct sockaddr_in *from)
@@ -252,8 +196,9 @@ static void on_answer(struct watch *w, uint32_t events)
                     recvfrom(p->up_fd, m, sizeof(m), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
                 if (n < 0)
                         return;
-                struct pending *s =
-                    n >= DNS_HEADER && from_upstream(p, &from) ? slot_find(p, get16(m)) : NULL;
+                struct pending *s = n >= DNSMSG_HEADER && from_upstream(p, &from)
+                                        ? slot_find(p, dnsmsg_get16(m))
+                                        : NULL;
                 if (!s)
                         continue;
                 s->used = false;
