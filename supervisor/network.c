@@ -111,8 +111,14 @@ static int host_up_locked(struct network *net, struct net_error *e);
 
 static int host_up(struct network *net, struct net_error *e)
 {
+        /* Its sockets are opened first: they must not take the low numbers kept for nft. */
+        int r = net->dns
+                    ? 0
+                    : dns_proxy_open(net, in_addr_of(netpool_gateway(net->cfg->subnet)), &net->dns);
+        if (r < 0)
+                return sys_fail(e, "open the sandboxes' resolver", r);
         nft_room(net, true);
-        int r = host_up_locked(net, e);
+        r = host_up_locked(net, e);
         nft_room(net, false);
         return r;
 }
@@ -124,9 +130,6 @@ static int host_up_locked(struct network *net, struct net_error *e)
         if (on < 0)
                 return sys_fail(e, "read net.ipv4.ip_forward", on);
         struct in_addr gw = in_addr_of(netpool_gateway(cfg->subnet));
-        int r = net->dns ? 0 : dns_proxy_open(net, gw, &net->dns);
-        if (r < 0)
-                return sys_fail(e, "open the sandboxes' resolver", r);
         struct nft_walls walls = {.table = cfg->nft_table,
                                   .bridge = cfg->bridge,
                                   .subnet = in_addr_of(cfg->subnet),
@@ -138,7 +141,7 @@ static int host_up_locked(struct network *net, struct net_error *e)
                                   .deny4 = egress_default_elements(AF_INET),
                                   .deny6 = egress_default_elements(AF_INET6),
                                   .resolvers = net->resolvers};
-        r = nft_walls_apply(&walls, e);
+        int r = nft_walls_apply(&walls, e);
         if (r >= 0 && !on)
                 r = forward_on(net, e);
         struct net_bridge bridge = {.name = cfg->bridge,
