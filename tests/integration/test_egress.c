@@ -96,7 +96,7 @@ static const char dig_py[] =
 static const char dns_server_py[] =
     "import socket, struct\n"
     "A = {'allowed.test': '" PUBLIC "', 'blocked.test': '" PUBLIC2 "',\n"
-    "     'www.wild.test': '" PUBLIC "'}\n"
+    "     'www.wild.test': '" PUBLIC "', 'lan.rebind.test': '" LAN "'}\n"
     "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
     "s.bind(('" DNS_SERVER "', 53))\n"
     "while True:\n"
@@ -532,7 +532,43 @@ static void test_invalid(void **state)
         expect_error(params, "invalid_argument", "network.allow_out");
 }
 
-/* A caller that is not root may not open the host's networks (the default configuration). */
+/* As a caller that is not root (in a child, no cmocka): its sandbox allows a name that
+ * resolves into the LAN; the name is answered, the address stays closed. 0 when so. */
+static int rebinding_stays_closed(sandboxd_client *c)
+{
+        char *res = NULL;
+        sandboxd_error err = {0};
+        if (sandboxd_call(c, "sandbox.create",
+                          "{\"internet_access\": true, \"timeout\": 60, \"network\": "
+                          "{\"allow_out\": [\"lan.rebind.test\"]}}",
+                          &res, &err) != 0)
+                return 5;
+        json_object *o = json_tokener_parse(res), *idv = NULL;
+        char id[32] = "";
+        if (o && json_object_object_get_ex(o, "sandbox_id", &idv))
+                snprintf(id, sizeof(id), "%s", json_object_get_string(idv));
+        json_object_put(o);
+        free(res);
+        const char *dig_argv[] = {"python3", "-c", dig_py, "lan.rebind.test", DNS_SERVER, NULL};
+        const char *probe_argv[] = {"python3", "-c", probe_py, LAN, "8080", NULL};
+        sandboxd_exec_opts d = {.argv = dig_argv, .timeout = 60},
+                           p = {.argv = probe_argv, .timeout = 60};
+        sandboxd_exec_result *dr = NULL, *pr = NULL;
+        int status = 6;
+        if (sandboxd_exec(c, id, &d, &dr, &err) == 0 && sandboxd_exec(c, id, &p, &pr, &err) == 0)
+                status = strcmp(dr->stdout_data ? dr->stdout_data : "", "ok " LAN "\n") != 0 ? 7
+                         : strncmp(pr->stdout_data ? pr->stdout_data : "", "err", 3) != 0    ? 8
+                                                                                          : 0;
+        sandboxd_exec_result_free(dr);
+        sandboxd_exec_result_free(pr);
+        if (sandboxd_kill(c, id, &err) != 0)
+                status = 9;
+        sandboxd_disconnect(c);
+        return status;
+}
+
+/* A caller that is not root may not open the host's networks (the default configuration),
+ * neither by CIDR nor through a name that resolves into them (DNS rebinding). */
 static void test_non_root_private(void **state)
 {
         pid_t pid = fork();
@@ -548,15 +584,22 @@ static void test_non_root_private(void **state)
                                       "{\"internet_access\": true, \"network\": {\"allow_out\": "
                                       "[\"169.254.0.0/16\"]}}",
                                       &res, &err);
-                _exit(r != 0 && strcmp(err.reason, "permission_denied") == 0 &&
-                              strcmp(err.field, "network.allow_out") == 0
-                          ? 0
-                          : 4);
+                if (r == 0 || strcmp(err.reason, "permission_denied") != 0 ||
+                    strcmp(err.field, "network.allow_out") != 0)
+                        _exit(4);
+                _exit(rebinding_stays_closed(c));
         }
         int status = 0;
         waitpid(pid, &status, 0);
         assert_true(WIFEXITED(status));
         assert_int_equal(WEXITSTATUS(status), 0);
+        /* Root's sandbox with the same name: the answer is opened. */
+        char *id = create("{\"allow_out\": [\"lan.rebind.test\"]}");
+        char *out = dig(id, "lan.rebind.test");
+        assert_string_equal(out, "ok " LAN);
+        free(out);
+        assert_reaches(id, LAN, true);
+        kill_sandbox(id);
 }
 
 /* The table's text, as nft lists it (malloc'd). */
