@@ -27,7 +27,31 @@
  * postrouting: the subnet leaves by any other interface under that interface's address. */
 static const char walls_format[] =
     "add table inet %1$s\n"
-    "delete table inet %1$s\n"
+    /* The chains and the sets of fixed elements are replaced; the sandboxes' elements (eallow,
+     * edeny, dnsr: a restarted daemon's sandboxes keep their policy until each is taken back)
+     * and the connection counts stay. "add" first makes each "delete" succeed. */
+    "add chain inet %1$s input { type filter hook input priority filter; policy accept; }\n"
+    "add chain inet %1$s forward { type filter hook forward priority filter; policy accept; }\n"
+    "add chain inet %1$s prerouting { type nat hook prerouting priority dstnat; policy accept; }\n"
+    "add chain inet %1$s postrouting { type nat hook postrouting priority srcnat; policy accept; "
+    "}\n"
+    "flush chain inet %1$s input\n"
+    "flush chain inet %1$s forward\n"
+    "flush chain inet %1$s prerouting\n"
+    "flush chain inet %1$s postrouting\n"
+    "delete chain inet %1$s input\n"
+    "delete chain inet %1$s forward\n"
+    "delete chain inet %1$s prerouting\n"
+    "delete chain inet %1$s postrouting\n"
+    "add set inet %1$s deny4 { type ipv4_addr; flags interval; }\n"
+    "delete set inet %1$s deny4\n"
+    "add set inet %1$s deny6 { type ipv6_addr; flags interval; }\n"
+    "delete set inet %1$s deny6\n"
+    "add set inet %1$s resolvers { type ipv4_addr; }\n"
+    "delete set inet %1$s resolvers\n"
+    /* What a resolver opened is not in any record: a dead sandbox's must not outlive it. */
+    "add set inet %1$s eopen { type ipv4_addr . ipv4_addr; flags timeout; }\n"
+    "flush set inet %1$s eopen\n"
     "table inet %1$s {\n"
     "  set deny4 { type ipv4_addr; flags interval; elements = { %8$s } }\n"
     "  set deny6 { type ipv6_addr; flags interval; elements = { %9$s } }\n"

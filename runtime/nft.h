@@ -21,8 +21,9 @@ struct nft_walls {
         const char *resolvers; /* IPv4 addresses, as set elements: port 53 open to them */
 };
 
-/* Replaces the table with the walls' rules in one transaction (so it is idempotent, and there
- * is never a moment without them). -errno; ret_err carries nft's own message. */
+/* Replaces the table's chains and fixed sets with the walls' in one transaction (so it is
+ * idempotent, and there is never a moment without them); the sandboxes' egress elements
+ * stay, but what their resolvers opened. -errno; ret_err carries nft's own message. */
 int nft_walls_apply(const struct nft_walls *w, struct net_error *ret_err);
 
 /* Deletes the table; 0 when there is none. */

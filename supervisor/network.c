@@ -104,6 +104,7 @@ static void host_down_locked(struct network *net)
                 log_info("network: bridge %s and table inet %s removed", net->cfg->bridge,
                          net->cfg->nft_table);
         net->host_ready = false;
+        net->table_kept = false;
 }
 
 /* Walls first, then forwarding, then the bridge: no packet ever crosses the host unwalled. */
@@ -403,6 +404,7 @@ static void clean_stale(struct network *net, bool quiet)
         int ports = net_bridge_ports(net->cfg->bridge, &e);
         if (ports < 0)
                 log_net(ports, &e);
+        net->table_kept = ports > 0;
         if (ports <= 0)
                 host_down(net);
         else if (!quiet)
@@ -556,10 +558,32 @@ int network_adopt(struct network *net, const char *id, const char *ip,
         return 0;
 }
 
-void network_forget(struct network *net, const char *id)
+/* A dead sandbox's elements, from its record's policy: the table outlived the last daemon, and
+ * a later sandbox on the address must not inherit them. */
+static void egress_forget(struct network *net, struct net_lease *l, const char *ip,
+                          json_object *egress)
+{
+        struct egress_policy *p = NULL;
+        struct rpc_error err;
+        if (!egress || !ip || inet_pton(AF_INET, ip, &l->link.addr) != 1 ||
+            egress_policy_parse(egress, "network", &p, &err) < 0)
+                return;
+        l->egress = p;
+        list_add_tail(&net->egress, &l->egress_node);
+        bool ready = net->host_ready;
+        net->host_ready = true; /* the table is there: egress_remove acts */
+        egress_remove(net, l);
+        net->host_ready = ready;
+        l->egress = NULL;
+        egress_policy_free(p);
+}
+
+void network_forget(struct network *net, const char *id, const char *ip, json_object *egress)
 {
         struct net_lease l;
         lease_fill(net, id, 0, &l);
+        if (net->table_kept || net->host_ready)
+                egress_forget(net, &l, ip, egress);
         struct net_error e = {0};
         int r = net_link_delete(l.link.host_ifname, &e);
         if (r < 0 && r != -ENODEV)

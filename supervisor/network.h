@@ -52,6 +52,7 @@ struct network {
         size_t n_leases;            /* held or releasing */
         int64_t idle_since_us;      /* when n_leases last fell to 0 */
         bool host_ready;            /* the bridge, the table and forwarding are set */
+        bool table_kept;            /* the last daemon's table is kept for its sandboxes */
         bool forward_changed;       /* IPv4 forwarding was off and we turned it on */
         bool keep_host;             /* networked sandboxes outlive this daemon: leave the host
                                        side (bridge, table, forwarding) to the next one */
@@ -97,6 +98,7 @@ struct net_lease *network_egress_lease(struct network *net, struct in_addr addr)
 /* Opens an address its resolver answered to that sandbox for ttl_s seconds. -errno. */
 int network_egress_open(struct network *net, struct net_lease *l, int family, const void *addr,
                         unsigned ttl_s);
-/* Deletes the host end of sandbox `id`'s veth if it is still there (a dead sandbox's); once
+/* Deletes the host end of sandbox `id`'s veth if it is still there (a dead sandbox's), and its
+ * egress elements (ip and egress from its record; NULL for none) if the table is there; once
  * no sandbox of the last daemon is left on the bridge, what it set up goes too. */
-void network_forget(struct network *net, const char *id);
+void network_forget(struct network *net, const char *id, const char *ip, json_object *egress);

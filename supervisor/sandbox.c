@@ -635,7 +635,7 @@ static void release_leftovers(struct daemon *d, const struct sbx_saved *s)
                 if (r < 0)
                         log_error_errno(r, "sandbox %s: cannot remove its cgroup", s->rec.id);
         }
-        network_forget(&d->net, s->rec.id);
+        network_forget(&d->net, s->rec.id, s->rec.ip_address, s->rec.egress);
         state_remove(d->records_dir, s->rec.id);
         log_info("sandbox %s: released what was left of it", s->rec.id);
 }

@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -670,6 +672,97 @@ static void test_restart_keeps_policy(void **state)
         kill_sandbox(id);
 }
 
+/* Starts sandboxd again on the harness's socket, state directory and configuration (the
+ * harness's own restart signals the old pid first, which is gone here). */
+static void daemon_start_again(void)
+{
+        char exe[512], config[128], state[128];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 16);
+        assert_true(n > 0);
+        exe[n] = '\0';
+        strcpy(strrchr(exe, '/') + 1, "sandboxd");
+        snprintf(config, sizeof(config), "%s/config.json", H.dir);
+        snprintf(state, sizeof(state), "%s/state", H.dir);
+        H.pid = fork();
+        if (H.pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGTERM);
+                execl(exe, "sandboxd", "--socket", H.socket_path, "--state-dir", state, "--config",
+                      config, "--log-level", "warning", (char *)NULL);
+                _exit(127);
+        }
+        sandboxd_disconnect(H.client);
+        H.client = NULL;
+        for (int i = 0; i < 500 && !H.client; i++) {
+                usleep(10000);
+                H.client = harness_connect(&H);
+        }
+        assert_non_null(H.client);
+        sandboxd_page *page = NULL;
+        assert_int_equal(sandboxd_list(H.client, NULL, &page, NULL), 0);
+        sandboxd_page_free(page);
+}
+
+/* What a sandbox killed while no daemon ran leaves in the cgroup tree. */
+static void remove_stale_cgroups(const char *id)
+{
+        char path[512];
+        snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/%s", H.cgroup_parent, id);
+        rmdir(path);
+        DIR *d = opendir("/sys/fs/cgroup");
+        for (struct dirent *e; d && (e = readdir(d));) {
+                snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/%s/%s", e->d_name, H.cgroup_parent,
+                         id);
+                rmdir(path);
+        }
+        if (d)
+                closedir(d);
+}
+
+/* The daemon crashes; one sandbox dies meanwhile. The table outlives the daemon, with both
+ * sandboxes' elements (the living one stays under its policy all along); the next daemon
+ * removes the dead one's and keeps the living one's. */
+static void test_crash_forgets_the_dead(void **state)
+{
+        char *dead = create("{\"allow_out\": [\"192.168.251.0/24\"]}"),
+             *live = create("{\"deny_out\": [\"0.0.0.0/0\"], \"allow_out\": [\"" PUBLIC "\"]}");
+        char *dead_ip = ip_of(dead), *live_ip = ip_of(live);
+        char params[64], *result = NULL;
+        snprintf(params, sizeof(params), "{\"sandbox_id\": \"%s\"}", dead);
+        assert_int_equal(sandboxd_call(H.client, "sandbox.get", params, &result, NULL), 0);
+        json_object *o = json_tokener_parse(result), *pidv = NULL;
+        assert_true(json_object_object_get_ex(o, "pid", &pidv));
+        pid_t dead_pid = (pid_t)json_object_get_int(pidv);
+        json_object_put(o);
+        free(result);
+        assert_true(dead_pid > 1);
+        kill(H.pid, SIGKILL);
+        waitpid(H.pid, NULL, 0);
+        kill(dead_pid, SIGKILL);
+        char veth[IF_NAMESIZE], allow[64];
+        snprintf(veth, sizeof(veth), "sbx%.8s", dead);
+        for (int i = 0; i < 200 && if_nametoindex(veth); i++)
+                usleep(50000);
+        bool veth_gone = if_nametoindex(veth) == 0;
+        snprintf(allow, sizeof(allow), "%s . 192.168.251.0/24", dead_ip);
+        char *text = table_text();
+        bool kept = strstr(text, allow) != NULL; /* no daemon: the table is as it was */
+        free(text);
+        daemon_start_again(); /* before any assertion: a failure leaves a daemon to clean up */
+        assert_true(veth_gone);
+        assert_true(kept);
+        text = table_text();
+        if (strstr(text, dead_ip) || !strstr(text, live_ip))
+                fail_msg("%s should be gone and %s there:\n%s", dead_ip, live_ip, text);
+        free(text);
+        assert_reaches(live, PUBLIC, true);
+        assert_reaches(live, PUBLIC2, false);
+        remove_stale_cgroups(dead);
+        free(dead);
+        free(dead_ip);
+        free(live_ip);
+        kill_sandbox(live);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -684,6 +777,7 @@ int main(void)
             cmocka_unit_test(test_non_root_private),
             cmocka_unit_test(test_kill_releases),
             cmocka_unit_test(test_restart_keeps_policy),
+            cmocka_unit_test(test_crash_forgets_the_dead),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
