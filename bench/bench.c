@@ -354,6 +354,42 @@ static int step_create(struct bench *b, const struct op *op, unsigned i)
         return bench_create(b, NULL, 0, NULL);
 }
 
+/* A create with internet access and op->arg as its "network" (NULL for none), through the
+ * generic call: the options struct has no egress policy. */
+static int step_create_net(struct bench *b, const struct op *op, unsigned i)
+{
+        char params[512], *result = NULL;
+        sandboxd_error err = {0};
+        snprintf(params, sizeof(params), "{\"internet_access\": true, \"timeout\": %d%s%s}",
+                 CREATE_TIMEOUT, op->arg ? ", \"network\": " : "",
+                 op->arg ? (const char *)op->arg : "");
+        int r = sandboxd_call(b->client, "sandbox.create", params, &result, &err);
+        if (r < 0)
+                return report(r, "sandbox.create (internet)", &err);
+        const char *p = strstr(result, "\"sandbox_id\"");
+        p = p ? strchr(p + 12, '"') : NULL;
+        char id[24] = "";
+        if (p)
+                snprintf(id, sizeof(id), "%.20s", p + 1);
+        free(result);
+        r = id[0] ? track_add(&b->tr, id) : -EPROTO;
+        return r < 0 ? report(r, "track", NULL) : 0;
+}
+
+/* The networked sandboxes go, so that the rows after see none of them. */
+static int finish_kill_all(struct bench *b)
+{
+        int r = 0;
+        while (b->tr.n > 0 && r >= 0)
+                r = bench_kill(b, b->tr.ids[b->tr.n - 1]);
+        return r;
+}
+
+/* An allow-list of a few CIDRs and names: a chain and six sets per sandbox, and its resolver. */
+static const char egress_policy[] =
+    "{\"deny_out\": [\"0.0.0.0/0\", \"::/0\"], \"allow_out\": [\"192.0.2.0/24\", "
+    "\"2001:db8::/32\", \"198.51.100.7\", \"example.com\", \"*.example.org\"]}";
+
 /* Tops the tracked sandboxes up to n, so each kill sample has one created beforehand. */
 static int prepare_kill(struct bench *b, enum op_id k)
 {
@@ -687,6 +723,10 @@ const struct op OPS[N_OPS] = {
     [OP_CREATE] = {"create", "create", OP_HOST, .step = step_create},
     /* kill takes the sandboxes the create samples left. */
     [OP_KILL] = {"kill", "kill", OP_HOST, .prepare = prepare_kill, .step = step_kill},
+    [OP_CREATE_NET] = {"create_internet", "create --internet", OP_CREATE, .step = step_create_net,
+                       .finish = finish_kill_all},
+    [OP_CREATE_EGRESS] = {"create_egress", "create --internet, egress", OP_CREATE_NET,
+                          .arg = egress_policy, .step = step_create_net, .finish = finish_kill_all},
     [OP_EXEC] = {"exec", "exec true", OP_HOST, .arg = &exec_true, .prepare = prepare_exec,
                  .step = step_exec, .finish = finish_exec},
     [OP_CYCLE] = {"create_exec_kill", "create+exec true+kill", OP_HOST, .vs_tools = true,

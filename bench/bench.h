@@ -21,6 +21,8 @@ enum op_id {
         OP_RUNC,
         OP_CREATE,
         OP_KILL,
+        OP_CREATE_NET,
+        OP_CREATE_EGRESS,
         OP_EXEC,
         OP_CYCLE,
         OP_CAPTURE_B64,

@@ -167,7 +167,11 @@ setup_runc() {
 setup_bwrap
 setup_runc
 
-printf '{"cgroup_parent":"%s","max_sandboxes":4096}\n' "$cgroup_parent" >"$tmp/config.json"
+# The networked create rows: a bridge, table and subnet of this run's own, so that it meets no
+# other daemon's (sandboxes only get an address; they send nothing).
+net_id=$(($$ % 10000))
+printf '{"cgroup_parent":"%s","max_sandboxes":4096,"network":{"bridge":"sbxb%d","nft_table":"sandboxd_bench_%d","subnet":"10.%d.0.0/16","linger":0}}\n' \
+        "$cgroup_parent" "$net_id" "$net_id" $((210 + $$ % 40)) >"$tmp/config.json"
 # Its own session: a Ctrl-C reaches the bench, which kills its sandboxes, not the daemon.
 setsid "$build/bin/sandboxd" --socket "$sock" --state-dir "$tmp/state" \
         --config "$tmp/config.json" --log-level warning 2>"$tmp/sandboxd.log" &

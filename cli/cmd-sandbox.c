@@ -84,6 +84,28 @@ static int run_set_timeout(ctl *c, int argc, char **argv)
         return call_on(c, "sandbox.set_timeout", argv[0], NULL);
 }
 
+/* --allow-out X, --deny-out Y: appended to params.network.allow_out / deny_out; an egress
+ * policy needs internet access, so they ask for it too. */
+static bool set_egress(ctl *c, const opt_spec *o, const char *arg)
+{
+        json_object *net = NULL, *list = NULL;
+        if (!json_object_object_get_ex(c->params, "network", &net)) {
+                net = json_object_new_object();
+                if (!net || json_object_object_add(c->params, "network", net) < 0)
+                        return false;
+        }
+        if (!json_object_object_get_ex(net, o->key, &list)) {
+                list = json_object_new_array();
+                if (!list || json_object_object_add(net, o->key, list) < 0)
+                        return false;
+        }
+        return json_object_array_add(list, json_object_new_string(arg)) == 0 &&
+               json_object_object_add(c->params, "internet_access", json_object_new_boolean(1)) ==
+                   0;
+}
+
+static const opt_kind OPT_EGRESS = {true, "a CIDR or a domain name", set_egress};
+
 static const opt_spec CREATE_OPTS[] = {
     {"template", 0, &OPT_STRING, "template_id", 0},
     {"meta", 0, &OPT_KV, "metadata", 0},
@@ -94,6 +116,8 @@ static const opt_spec CREATE_OPTS[] = {
     {"memory", 0, &OPT_INT, "memory_mb", 0},
     {"pids", 0, &OPT_INT, "pids_max", 0},
     {"disk", 0, &OPT_INT, "disk_mb", 0},
+    {"allow-out", 0, &OPT_EGRESS, "allow_out", 0},
+    {"deny-out", 0, &OPT_EGRESS, "deny_out", 0},
     {"json", 0, &OPT_FLAG, NULL, FLAG_JSON},
     {NULL},
 };
@@ -127,6 +151,10 @@ const command CMD_CREATE = {
              "  --memory MB       memory limit\n"
              "  --pids N          process limit\n"
              "  --disk MB         size of the writable layer\n"
+             "  --allow-out X     open a CIDR or domain (*.example.com) beyond the public\n"
+             "                    internet (repeatable; implies --internet)\n"
+             "  --deny-out X      close a CIDR or domain (repeatable; 0.0.0.0/0 with\n"
+             "                    --allow-out makes an allow-list; implies --internet)\n"
              "  --json            print the whole sandbox object\n"
              "  -h, --help        show this help\n",
 };

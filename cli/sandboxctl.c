@@ -14,6 +14,7 @@ static const char MAIN_USAGE[] =
     "Usage: sandboxctl [--socket PATH] COMMAND ...\n"
     "Control sandboxd, the local sandbox runtime.\n\n"
     "  create [--template ID] [--meta KEY=VALUE]... [--timeout S] [--internet] [--env K=V]...\n"
+    "         [--allow-out CIDR|DOMAIN]... [--deny-out CIDR|DOMAIN]...\n"
     "         [--cpus N] [--memory MB] [--pids N] [--disk MB] [--json]\n"
     "  list   [--state running|paused|all] [--meta KEY=VALUE]... [--has-meta KEY]...\n"
     "         [--since T] [--until T] [--internet | --no-internet] [--min-exec N] [--max-exec N]\n"

@@ -12,6 +12,7 @@
 
 #include "common/codec.h"
 #include "common/macros.h"
+#include "supervisor/egress.h"
 
 #define CONFIG_FILE_MAX   (1024 * 1024)
 #define COUNT_MAX         (1 << 20) /* max_sandboxes, max_connections */
@@ -340,19 +341,9 @@ static int parse_dns(const struct key_spec *k, json_object *v, void *base, const
         return 0;
 }
 
-static const struct key_spec network_keys[] = {
-    {"bridge", parse_ifname, offsetof(struct sbx_network, bridge), 0, 0},
-    {"subnet", parse_subnet, 0, 16, 30}, /* a /30 still holds one sandbox */
-    {"dns", parse_dns, 0, 1, CONFIG_MAX_DNS},
-    {"nft_table", parse_nft_name, offsetof(struct sbx_network, nft_table), 0, 0},
-    {"linger", parse_u32, offsetof(struct sbx_network, linger_s), 0, 3600},
-};
-
-static int parse_network(const struct key_spec *k, json_object *v, void *base, const char *path,
-                         char **err)
+static void json_object_putp(json_object **o)
 {
-        return apply_table(v, network_keys, ELEMENTSOF(network_keys), (char *)base + k->offset,
-                           path, err);
+        json_object_put(*o);
 }
 
 static int parse_bool(const struct key_spec *k, json_object *v, void *base, const char *path,
@@ -362,6 +353,48 @@ static int parse_bool(const struct key_spec *k, json_object *v, void *base, cons
                 return config_error(err, "%s must be true or false", path);
         *(bool *)((char *)base + k->offset) = json_object_get_boolean(v);
         return 0;
+}
+
+/* "allow_out", "deny_out": lists as sandbox.create's "network" takes them, kept as JSON and
+ * parsed again for each create that does not give its own. */
+static int parse_egress_list(const struct key_spec *k, json_object *v, void *base, const char *path,
+                             char **err)
+{
+        struct sbx_network *net = base;
+        _cleanup_(json_object_putp) json_object *probe = json_object_new_object();
+        struct rpc_error rerr = {0};
+        struct egress_policy *p = NULL;
+        if (!probe || json_object_object_add(probe, k->name, json_object_get(v)) < 0)
+                return -ENOMEM;
+        if (egress_policy_parse(probe, "network", &p, &rerr) < 0) {
+                return config_error(err, "%s: %s", path, rerr.message);
+        }
+        egress_policy_free(p);
+        if (!net->egress_default && !(net->egress_default = json_object_new_object()))
+                return -ENOMEM;
+        return json_object_object_add(net->egress_default, k->name, json_object_get(v)) < 0
+                   ? -ENOMEM
+                   : 0;
+}
+
+static const struct key_spec network_keys[] = {
+    {"bridge", parse_ifname, offsetof(struct sbx_network, bridge), 0, 0},
+    {"subnet", parse_subnet, 0, 16, 30}, /* a /30 still holds one sandbox */
+    {"dns", parse_dns, 0, 1, CONFIG_MAX_DNS},
+    {"nft_table", parse_nft_name, offsetof(struct sbx_network, nft_table), 0, 0},
+    {"linger", parse_u32, offsetof(struct sbx_network, linger_s), 0, 3600},
+    {"allow_out", parse_egress_list, 0, 0, 0},
+    {"deny_out", parse_egress_list, 0, 0, 0},
+    {"conntrack_max", parse_u32, offsetof(struct sbx_network, conntrack_max), 1, 1u << 20},
+    {"caller_may_allow_private", parse_bool, offsetof(struct sbx_network, caller_may_allow_private),
+     0, 0},
+};
+
+static int parse_network(const struct key_spec *k, json_object *v, void *base, const char *path,
+                         char **err)
+{
+        return apply_table(v, network_keys, ELEMENTSOF(network_keys), (char *)base + k->offset,
+                           path, err);
 }
 
 static const struct key_spec ceilings_keys[] = {
@@ -430,7 +463,8 @@ static int config_defaults(struct sbx_config *cfg)
                         .dns = {strdup("1.1.1.1")},
                         .n_dns = 1,
                         .nft_table = strdup("sandboxd"),
-                        .linger_s = 10},
+                        .linger_s = 10,
+                        .conntrack_max = 4096},
             .ceilings = {.cpu_count = 4.0,
                          .memory_mb = 8192,
                          .pids_max = 4096,
@@ -513,11 +547,6 @@ static int parse_json(const char *path, const char *text, size_t len, json_objec
         return 0;
 }
 
-static void json_object_putp(json_object **o)
-{
-        json_object_put(*o);
-}
-
 static int config_overlay(struct sbx_config *cfg, const char *path, char **err)
 {
         _cleanup_(json_object_putp) json_object *root = NULL;
@@ -575,6 +604,7 @@ void config_done(struct sbx_config *cfg)
         free(cfg->network.bridge);
         free(cfg->network.nft_table);
         dns_clear(&cfg->network);
+        json_object_put(cfg->network.egress_default);
         *cfg = (struct sbx_config){};
 }
 

@@ -36,6 +36,11 @@ struct sbx_network {
         char *nft_table;   /* "nft_table": "sandboxd", an inet table */
         uint32_t linger_s; /* "linger": 10: how long the bridge and table outlive their last
                               sandbox, so that a create after a kill finds them ready */
+        /* Egress policy (docs/network.md, "Egress policy"). */
+        struct json_object *egress_default; /* "allow_out", "deny_out": the policy of a create
+                                               without "network"; NULL for none */
+        uint32_t conntrack_max;             /* "conntrack_max": 4096 per sandbox */
+        bool caller_may_allow_private;      /* "caller_may_allow_private": false */
 };
 
 /* What a caller other than root may ask at create (SECURITY.md, Exhaustion). Root, who

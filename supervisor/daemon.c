@@ -180,6 +180,7 @@ static int setup_cgroups(struct daemon *d)
  * directory its root is built on, and the host template's /etc. */
 static int setup_isolation(struct daemon *d)
 {
+        _cleanup_free_ char *resolv = NULL;
         int r = uidpool_init(&d->uids, &d->cfg.uid_pool);
         if (r < 0)
                 return log_error_errno(r, "uid pool");
@@ -202,7 +203,10 @@ static int setup_isolation(struct daemon *d)
                                 net->n_dns);
         if (r < 0)
                 return log_error_errno(r, "cannot write %s/resolv.conf", d->host_etc_dir);
-        return network_init(&d->net, net, d->loop, d->state_dir);
+        r = network_init(&d->net, net, d->loop, d->state_dir);
+        if (r >= 0 && asprintf(&resolv, "%s/resolv.conf", d->host_etc_dir) >= 0)
+                (void)network_set_resolvers(&d->net, resolv);
+        return r;
 }
 
 static void raise_fd_limit(void)

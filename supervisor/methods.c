@@ -73,12 +73,44 @@ static int check_timeout(const struct call *call, bool asked, int64_t *timeout,
                              c->max_timeout_s);
 }
 
+/* The egress policy (docs/network.md): the request's "network", or the configuration's default
+ * for a networked sandbox; NULL when it names nothing. A non-root caller opens none of the
+ * host's networks unless the configuration lets it. */
+static int parse_egress(const struct call *call, json_object *params, bool internet,
+                        struct egress_policy **ret, struct rpc_error *err)
+{
+        const struct sbx_network *cfg = &call->d->cfg.network;
+        json_object *obj = NULL;
+        int r = param_object(params, "network", &obj, err);
+        if (r < 0)
+                return r;
+        if (obj && !internet)
+                return rpc_error_set(err, RPC_INVALID_ARGUMENT, "network",
+                                     "network needs internet_access: true");
+        bool own = obj != NULL;
+        if (!obj)
+                obj = internet ? cfg->egress_default : NULL;
+        if (!obj)
+                return 0;
+        _cleanup_(egress_policy_freep) struct egress_policy *p = NULL;
+        if ((r = egress_policy_parse(obj, "network", &p, err)) < 0)
+                return r;
+        const struct egress_entry *e = egress_policy_private(p);
+        if (own && e && !call_is_root(call) && !cfg->caller_may_allow_private)
+                return rpc_error_set(err, RPC_PERMISSION_DENIED, "network.allow_out",
+                                     "only root may open %s: it is not on the public internet",
+                                     e->text);
+        if (p->allow.n + p->deny.n > 0)
+                *ret = TAKE_PTR(p);
+        return 0;
+}
+
 static int m_create(const struct call *call, json_object *params, json_object **ret,
                     struct rpc_error *err)
 {
         static const char *const known[] = {
-            "template_id", "metadata",  "timeout",  "internet_access", "env",
-            "cpu_count",   "memory_mb", "pids_max", "disk_mb",         NULL};
+            "template_id", "metadata", "timeout", "internet_access", "env", "cpu_count",
+            "memory_mb",   "pids_max", "disk_mb", "network",         NULL};
         const struct sbx_config *cfg = &call->d->cfg;
         const char *template_id = "host";
         struct create_params p = {.timeout_s = cfg->default_timeout_s};
@@ -94,13 +126,18 @@ static int m_create(const struct call *call, json_object *params, json_object **
             (r = parse_resources(cfg, params, &p.res, err)) < 0 ||
             (r = check_ceilings(call, &p.res, err)) < 0 ||
             (r = check_timeout(call, params && json_object_object_get_ex(params, "timeout", NULL),
-                               &p.timeout_s, err)) < 0)
+                               &p.timeout_s, err)) < 0 ||
+            (r = parse_egress(call, params, p.internet_access, &p.egress, err)) < 0)
                 return r;
         p.template = config_find_template(cfg, template_id);
-        if (!p.template)
+        if (!p.template) {
+                egress_policy_free(p.egress);
                 return rpc_error_set(err, RPC_INVALID_ARGUMENT, "template_id", "no template %s",
                                      template_id);
-        return sandbox_create(call, &p, err);
+        }
+        r = sandbox_create(call, &p, err);
+        egress_policy_free(p.egress); /* NULL once the sandbox took it */
+        return r;
 }
 
 /* The sandbox named by params' sandbox_id, checking that only `known` params are given. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "runtime/nft.h"
+#include "supervisor/dns.h"
 #include "supervisor/log.h"
 #include "supervisor/network.h"
 #include "supervisor/timeutil.h"
@@ -78,6 +79,7 @@ static void nft_room(struct network *net, bool give)
 }
 
 static void host_down_locked(struct network *net);
+static void egress_remove(struct network *net, struct net_lease *l);
 
 static void host_down(struct network *net)
 {
@@ -96,10 +98,13 @@ static void host_down_locked(struct network *net)
                 forward_off(net);
         if ((r = nft_walls_remove(net->cfg->nft_table, &e)) < 0)
                 log_net(r, &e);
+        dns_proxy_close(net->dns); /* its redirect went with the table */
+        net->dns = NULL;
         if (net->host_ready)
                 log_info("network: bridge %s and table inet %s removed", net->cfg->bridge,
                          net->cfg->nft_table);
         net->host_ready = false;
+        net->table_kept = false;
 }
 
 /* Walls first, then forwarding, then the bridge: no packet ever crosses the host unwalled. */
@@ -107,8 +112,14 @@ static int host_up_locked(struct network *net, struct net_error *e);
 
 static int host_up(struct network *net, struct net_error *e)
 {
+        /* Its sockets are opened first: they must not take the low numbers kept for nft. */
+        int r = net->dns
+                    ? 0
+                    : dns_proxy_open(net, in_addr_of(netpool_gateway(net->cfg->subnet)), &net->dns);
+        if (r < 0)
+                return sys_fail(e, "open the sandboxes' resolver", r);
         nft_room(net, true);
-        int r = host_up_locked(net, e);
+        r = host_up_locked(net, e);
         nft_room(net, false);
         return r;
 }
@@ -119,11 +130,18 @@ static int host_up_locked(struct network *net, struct net_error *e)
         int on = net_ip_forward_get();
         if (on < 0)
                 return sys_fail(e, "read net.ipv4.ip_forward", on);
+        struct in_addr gw = in_addr_of(netpool_gateway(cfg->subnet));
         struct nft_walls walls = {.table = cfg->nft_table,
                                   .bridge = cfg->bridge,
                                   .subnet = in_addr_of(cfg->subnet),
                                   .prefixlen = cfg->prefixlen,
-                                  .bridge_only = !on || net->forward_changed};
+                                  .bridge_only = !on || net->forward_changed,
+                                  .gateway = gw,
+                                  .dns_port = dns_proxy_port(net->dns),
+                                  .conntrack_max = cfg->conntrack_max,
+                                  .deny4 = egress_default_elements(AF_INET),
+                                  .deny6 = egress_default_elements(AF_INET6),
+                                  .resolvers = net->resolvers};
         int r = nft_walls_apply(&walls, e);
         if (r >= 0 && !on)
                 r = forward_on(net, e);
@@ -157,10 +175,122 @@ static void schedule(struct network *net)
                 log_warning_errno(negative_errno(), "network: timerfd");
 }
 
+/* The sandbox's elements in the table's shared sets, from the lease's policy. */
+static int egress_fill(const struct network *net, const struct net_lease *l, struct nft_egress *ne,
+                       char **ret_allow, char **ret_deny)
+{
+        char prefix[INET_ADDRSTRLEN + 4];
+        inet_ntop(AF_INET, &l->link.addr, prefix, INET_ADDRSTRLEN);
+        strcat(prefix, " . ");
+        *ret_allow = egress_elements(&l->egress->allow, EGRESS_V4, prefix);
+        *ret_deny = egress_elements(&l->egress->deny, EGRESS_V4, prefix);
+        *ne = (struct nft_egress){.table = net->cfg->nft_table,
+                                  .addr = l->link.addr,
+                                  .allow = *ret_allow,
+                                  .deny = *ret_deny,
+                                  .opened = l->opened,
+                                  .n_opened = l->n_opened,
+                                  .dns = l->egress->has_domains};
+        return *ret_allow && *ret_deny ? 0 : -ENOMEM;
+}
+
+/* Its DNS goes to the daemon's resolver when the policy names domains. */
+static int egress_install(struct network *net, struct net_lease *l, bool replace,
+                          struct net_error *e)
+{
+        _cleanup_free_ char *allow = NULL, *deny = NULL;
+        struct nft_egress ne;
+        if (egress_fill(net, l, &ne, &allow, &deny) < 0)
+                return sys_fail(e, "build the egress policy", -ENOMEM);
+        ne.replace = replace;
+        nft_room(net, true);
+        int r = nft_egress_install(&ne, e);
+        nft_room(net, false);
+        if (r >= 0)
+                list_add_tail(&net->egress, &l->egress_node);
+        return r;
+}
+
+/* Its elements, the addresses its resolver opened included (a later sandbox on the address
+ * must not inherit them); they went with the table if the host is down. */
+static void egress_remove(struct network *net, struct net_lease *l)
+{
+        if (!l->egress || list_empty(&l->egress_node))
+                return;
+        list_del(&l->egress_node);
+        list_init(&l->egress_node);
+        _cleanup_free_ char *allow = NULL, *deny = NULL;
+        struct nft_egress ne;
+        struct net_error e = {0};
+        int r = egress_fill(net, l, &ne, &allow, &deny);
+        if (r >= 0 && net->host_ready) {
+                nft_room(net, true);
+                if ((r = nft_egress_remove(&ne, &e)) < 0)
+                        log_net(r, &e);
+                nft_room(net, false);
+        } else if (r < 0) {
+                log_warning_errno(r, "network: cannot remove an egress policy");
+        }
+        free(l->opened);
+        l->opened = NULL;
+        l->n_opened = 0;
+}
+
+struct net_lease *network_egress_lease(struct network *net, struct in_addr addr)
+{
+        struct list_node *pos, *tmp;
+        list_for_each_safe(pos, tmp, &net->egress)
+        {
+                struct net_lease *l = container_of(pos, struct net_lease, egress_node);
+                if (l->link.addr.s_addr == addr.s_addr)
+                        return l;
+        }
+        return NULL;
+}
+
+/* Remembers dst among what l's resolver opened; -ENOSPC past NET_OPENED_MAX. */
+static int opened_add(struct net_lease *l, struct in_addr dst)
+{
+        for (size_t i = 0; i < l->n_opened; i++)
+                if (l->opened[i].s_addr == dst.s_addr)
+                        return 0;
+        if (l->n_opened == NET_OPENED_MAX)
+                return -ENOSPC;
+        if ((l->n_opened & (l->n_opened + 1)) == 0 || l->n_opened == 0) {
+                size_t cap = l->n_opened ? 2 * (l->n_opened + 1) : 8;
+                struct in_addr *v = realloc(l->opened, cap * sizeof(*v));
+                if (!v)
+                        return -ENOMEM;
+                l->opened = v;
+        }
+        l->opened[l->n_opened++] = dst;
+        return 0;
+}
+
+/* IPv4 only: sandboxes have no IPv6 route (an AAAA answer opens nothing). */
+int network_egress_open(struct network *net, struct net_lease *l, int family, const void *addr,
+                        unsigned ttl_s)
+{
+        struct in_addr dst;
+        if (family != AF_INET)
+                return 0;
+        memcpy(&dst, addr, sizeof(dst));
+        int r = opened_add(l, dst);
+        if (r < 0)
+                return log_warning_errno(r, "network: sandbox %s: cannot open more addresses",
+                                         l->link.host_ifname);
+        struct net_error e = {0};
+        nft_room(net, true);
+        r = nft_egress_open(net->cfg->nft_table, l->link.addr, dst, ttl_s, &e);
+        nft_room(net, false);
+        return r < 0 ? log_net(r, &e) : 0;
+}
+
 /* The host is no longer used: cleaned now, or at the end of the linger (the next sandbox
  * then finds it ready: no cost of setting it up again for a create-kill-create workload). */
 static void lease_end(struct network *net, struct net_lease *l)
 {
+        egress_remove(net, l); /* before the address can go to another sandbox */
         netpool_release(&net->pool, ntohl(l->link.addr.s_addr));
         l->state = NET_LEASE_NONE;
         if (--net->n_leases > 0)
@@ -274,6 +404,7 @@ static void clean_stale(struct network *net, bool quiet)
         int ports = net_bridge_ports(net->cfg->bridge, &e);
         if (ports < 0)
                 log_net(ports, &e);
+        net->table_kept = ports > 0;
         if (ports <= 0)
                 host_down(net);
         else if (!quiet)
@@ -287,6 +418,7 @@ int network_init(struct network *net, const struct sbx_network *cfg, struct loop
         *net = (struct network){.cfg = cfg, .loop = loop, .timer_fd = -1};
         nft_room(net, false); /* while the numbers are low */
         list_init(&net->releasing);
+        list_init(&net->egress);
         if (asprintf(&net->forward_marker, "%s/ip_forward.changed", state_dir) < 0) {
                 net->forward_marker = NULL;
                 return log_error_errno(-ENOMEM, "network");
@@ -304,11 +436,39 @@ int network_init(struct network *net, const struct sbx_network *cfg, struct loop
         return 0;
 }
 
+int network_set_resolvers(struct network *net, const char *resolv_conf)
+{
+        _cleanup_fclose_ FILE *f = fopen(resolv_conf, "re");
+        if (!f)
+                return negative_errno();
+        _cleanup_free_ char *list = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&list, &len);
+        char line[512], addr[64];
+        struct in_addr a;
+        bool first = true;
+        if (!out)
+                return -ENOMEM;
+        while (fgets(line, sizeof(line), f))
+                if (sscanf(line, "nameserver %63s", addr) == 1 &&
+                    inet_pton(AF_INET, addr, &a) == 1) {
+                        fprintf(out, "%s%s", first ? "" : ", ", addr);
+                        first = false;
+                }
+        if (fclose(out) != 0 || !list)
+                return -ENOMEM;
+        free(net->resolvers);
+        net->resolvers = TAKE_PTR(list);
+        return 0;
+}
+
 void network_done(struct network *net)
 {
         network_flush(net);
         if ((net->host_ready || net->forward_changed) && !net->keep_host)
                 host_down(net);
+        dns_proxy_close(net->dns);
+        net->dns = NULL;
         if (net->timer_fd >= 0)
                 loop_del(net->loop, &net->w_timer);
         net->timer_fd = safe_close(net->timer_fd);
@@ -316,6 +476,8 @@ void network_done(struct network *net)
         nft_room(net, true);
         free(net->forward_marker);
         net->forward_marker = NULL;
+        free(net->resolvers);
+        net->resolvers = NULL;
 }
 
 static int attach_error(int r, const struct net_error *e, struct rpc_error *err)
@@ -337,10 +499,11 @@ static void lease_fill(const struct network *net, const char *id, uint32_t addr,
                                   .state = NET_LEASE_HELD};
         snprintf(ret->link.host_ifname, sizeof(ret->link.host_ifname), "sbx%.8s", id);
         list_init(&ret->node);
+        list_init(&ret->egress_node);
 }
 
-int network_attach(struct network *net, const char *id, struct net_lease *ret, char **ret_ip,
-                   struct rpc_error *err)
+int network_attach(struct network *net, const char *id, const struct egress_policy *egress,
+                   struct net_lease *ret, char **ret_ip, struct rpc_error *err)
 {
         uint32_t addr;
         if (netpool_take(&net->pool, &addr) < 0)
@@ -359,12 +522,19 @@ int network_attach(struct network *net, const char *id, struct net_lease *ret, c
                              : rpc_error_set(err, RPC_INTERNAL, NULL, "out of memory");
         }
         lease_fill(net, id, addr, ret);
-        *ret_ip = text;
         net->n_leases++;
+        ret->egress = egress;
+        if (egress && (r = egress_install(net, ret, false, &e)) < 0) {
+                free(text);
+                lease_end(net, ret);
+                return attach_error(r, &e, err);
+        }
+        *ret_ip = text;
         return 0;
 }
 
-int network_adopt(struct network *net, const char *id, const char *ip, struct net_lease *ret)
+int network_adopt(struct network *net, const char *id, const char *ip,
+                  const struct egress_policy *egress, struct net_lease *ret)
 {
         struct in_addr a;
         if (!ip || inet_pton(AF_INET, ip, &a) != 1)
@@ -380,13 +550,40 @@ int network_adopt(struct network *net, const char *id, const char *ip, struct ne
         }
         lease_fill(net, id, addr, ret);
         net->n_leases++;
+        ret->egress = egress;
+        if (egress && (r = egress_install(net, ret, true, &e)) < 0) {
+                lease_end(net, ret);
+                return log_net(r, &e);
+        }
         return 0;
 }
 
-void network_forget(struct network *net, const char *id)
+/* A dead sandbox's elements, from its record's policy: the table outlived the last daemon, and
+ * a later sandbox on the address must not inherit them. */
+static void egress_forget(struct network *net, struct net_lease *l, const char *ip,
+                          json_object *egress)
+{
+        struct egress_policy *p = NULL;
+        struct rpc_error err;
+        if (!egress || !ip || inet_pton(AF_INET, ip, &l->link.addr) != 1 ||
+            egress_policy_parse(egress, "network", &p, &err) < 0)
+                return;
+        l->egress = p;
+        list_add_tail(&net->egress, &l->egress_node);
+        bool ready = net->host_ready;
+        net->host_ready = true; /* the table is there: egress_remove acts */
+        egress_remove(net, l);
+        net->host_ready = ready;
+        l->egress = NULL;
+        egress_policy_free(p);
+}
+
+void network_forget(struct network *net, const char *id, const char *ip, json_object *egress)
 {
         struct net_lease l;
         lease_fill(net, id, 0, &l);
+        if (net->table_kept || net->host_ready)
+                egress_forget(net, &l, ip, egress);
         struct net_error e = {0};
         int r = net_link_delete(l.link.host_ifname, &e);
         if (r < 0 && r != -ENODEV)

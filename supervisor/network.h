@@ -11,6 +11,7 @@
 #include "ipc/rpc.h"
 #include "runtime/net.h"
 #include "supervisor/config.h"
+#include "supervisor/egress.h"
 #include "supervisor/loop.h"
 #include "supervisor/netpool.h"
 
@@ -27,7 +28,13 @@ struct net_lease {
         void (*released)(struct net_lease *l); /* once the veth is gone (network_release) */
         int64_t deadline_us;                   /* then the veth is deleted by the daemon */
         struct list_node node;                 /* in network.releasing */
+        const struct egress_policy *egress;    /* the sandbox's; NULL for the default */
+        struct list_node egress_node;          /* in network.egress while installed */
+        struct in_addr *opened;                /* what its resolver opened, to close at the end */
+        size_t n_opened;
 };
+
+#define NET_OPENED_MAX 4096 /* addresses one sandbox's resolver may open */
 
 struct network {
         const struct sbx_network *cfg;
@@ -39,9 +46,13 @@ struct network {
                                  nft_room) */
         struct watch w_timer;
         struct list_node releasing; /* struct net_lease */
+        struct list_node egress;    /* struct net_lease with a policy installed */
+        struct dns_proxy *dns;      /* the resolver of sandboxes with domain rules */
+        char *resolvers;            /* the sandboxes' resolv.conf nameservers, set elements */
         size_t n_leases;            /* held or releasing */
         int64_t idle_since_us;      /* when n_leases last fell to 0 */
         bool host_ready;            /* the bridge, the table and forwarding are set */
+        bool table_kept;            /* the last daemon's table is kept for its sandboxes */
         bool forward_changed;       /* IPv4 forwarding was off and we turned it on */
         bool keep_host;             /* networked sandboxes outlive this daemon: leave the host
                                        side (bridge, table, forwarding) to the next one */
@@ -52,13 +63,16 @@ struct network {
  * then it is kept for them (network_adopt). Logs. 0 or -errno. */
 int network_init(struct network *net, const struct sbx_network *cfg, struct loop *loop,
                  const char *state_dir);
+/* Reads the nameservers of the resolv.conf sandboxes get: the default denies leave them port
+ * 53 (a host's resolver is often on a private or link-local address). 0 or -errno. */
+int network_set_resolvers(struct network *net, const char *resolv_conf);
 /* Finishes every release at once (network_release_now) and removes what is on the host. */
 void network_done(struct network *net);
 
 /* For the sandbox `id`: an address, and the host set up if it is not. Fills *ret (held) and
  * *ret_ip (the address as text, malloc'd). 0, or an RPC error code with *err. */
-int network_attach(struct network *net, const char *id, struct net_lease *ret, char **ret_ip,
-                   struct rpc_error *err);
+int network_attach(struct network *net, const char *id, const struct egress_policy *egress,
+                   struct net_lease *ret, char **ret_ip, struct rpc_error *err);
 
 /* The sandbox's init is reaped: its veth goes with its network namespace, in a kernel worker,
  * a few tens of milliseconds later. True when the lease is released at once; else false, and
@@ -77,7 +91,14 @@ void network_flush(struct network *net);
 
 /* A restarted daemon takes back the lease of sandbox `id` at address ip (its veth is there):
  * the address is claimed and the host side set up. 0 or -errno. */
-int network_adopt(struct network *net, const char *id, const char *ip, struct net_lease *ret);
-/* Deletes the host end of sandbox `id`'s veth if it is still there (a dead sandbox's); once
+int network_adopt(struct network *net, const char *id, const char *ip,
+                  const struct egress_policy *egress, struct net_lease *ret);
+/* The lease of the sandbox at addr (network byte order) with a policy installed, or NULL. */
+struct net_lease *network_egress_lease(struct network *net, struct in_addr addr);
+/* Opens an address its resolver answered to that sandbox for ttl_s seconds. -errno. */
+int network_egress_open(struct network *net, struct net_lease *l, int family, const void *addr,
+                        unsigned ttl_s);
+/* Deletes the host end of sandbox `id`'s veth if it is still there (a dead sandbox's), and its
+ * egress elements (ip and egress from its record; NULL for none) if the table is there; once
  * no sandbox of the last daemon is left on the bridge, what it set up goes too. */
-void network_forget(struct network *net, const char *id);
+void network_forget(struct network *net, const char *id, const char *ip, json_object *egress);

@@ -91,6 +91,8 @@ json_object *sbx_record_to_json(const struct sbx_record *r)
         json_object_object_add(o, "pid", json_object_new_int64(r->pid));
         json_object_object_add(o, "ip_address", string_or_null(r->ip_address));
         json_object_object_add(o, "resources", resources_json(&r->res));
+        if (r->egress)
+                json_object_object_add(o, "network", json_object_get(r->egress));
         return o;
 }
 
@@ -105,9 +107,10 @@ static bool cache_fresh(const struct sbx_record_cache *c, const struct sbx_recor
                f->exec_count == r->exec_count && f->internet_access == r->internet_access &&
                f->owner_uid == r->owner_uid && f->pid == r->pid &&
                f->template_id == r->template_id && f->metadata == r->metadata &&
-               f->ip_address == r->ip_address && f->res.cpu_count == r->res.cpu_count &&
-               f->res.memory_mb == r->res.memory_mb && f->res.pids_max == r->res.pids_max &&
-               f->res.disk_mb == r->res.disk_mb && memcmp(f->id, r->id, sizeof(r->id)) == 0;
+               f->ip_address == r->ip_address && f->egress == r->egress &&
+               f->res.cpu_count == r->res.cpu_count && f->res.memory_mb == r->res.memory_mb &&
+               f->res.pids_max == r->res.pids_max && f->res.disk_mb == r->res.disk_mb &&
+               memcmp(f->id, r->id, sizeof(r->id)) == 0;
 }
 
 /* The object, made to print the text it has now: a page then copies one string per sandbox
@@ -213,6 +216,8 @@ void sbx_record_done(struct sbx_record *r)
         r->metadata = NULL;
         free(r->ip_address);
         r->ip_address = NULL;
+        json_object_put(r->egress);
+        r->egress = NULL;
 }
 
 static int fill_random(unsigned char *buf, size_t len)

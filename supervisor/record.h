@@ -34,7 +34,9 @@ struct sbx_record {
         bool internet_access;
         uid_t owner_uid;
         pid_t pid;
-        char *ip_address; /* owned; NULL without network */
+        char *ip_address;    /* owned; NULL without network */
+        json_object *egress; /* owned; the egress policy ({"allow_out", "deny_out"}), NULL for
+                                none: shown as "network" */
         struct sbx_resources res;
         size_t index_pos;                /* registry-private */
         struct sbx_record_cache *cache;  /* record-private: the JSON form of the last list */

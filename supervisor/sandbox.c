@@ -53,6 +53,7 @@ static void sandbox_free(struct sandbox *sb)
         if (sb->cg)
                 cgroup_free(sb->cg);
         json_object_put(sb->env);
+        egress_policy_free(sb->egress);
         /* Kept: a stopping daemon leaves it running for the next, which takes all back. */
         if (!sb->keep_record) {
                 if (sb->has_uids)
@@ -501,6 +502,8 @@ static int sandbox_init_record(const struct call *call, const struct create_para
         sb->rec.end_us = -1;
         sb->timeout_s = p->timeout_s; /* armed once live */
         sb->rec.internet_access = p->internet_access;
+        if (sb->egress && !(sb->rec.egress = egress_policy_json(sb->egress)))
+                return -ENOMEM;
         sb->rec.owner_uid = call->conn->cred.uid;
         sb->rec.res = p->res;
         return 0;
@@ -533,8 +536,8 @@ static int sandbox_spawn(struct sandbox *sb, struct rpc_error *err)
                 return rpc_error_set(err, RPC_RESOURCE_EXHAUSTED, NULL,
                                      "every uid range of the pool is in use");
         sb->has_uids = true;
-        if (sb->rec.internet_access &&
-            (r = network_attach(&d->net, sb->rec.id, &sb->net, &sb->rec.ip_address, err)) < 0)
+        if (sb->rec.internet_access && (r = network_attach(&d->net, sb->rec.id, sb->egress,
+                                                           &sb->net, &sb->rec.ip_address, err)) < 0)
                 return r;
         sbx_record_touch(&sb->rec); /* ip_address */
         struct net_error net_err = {0};
@@ -611,7 +614,7 @@ static bool sandbox_over_quota(const struct call *call)
         return n >= quota;
 }
 
-int sandbox_create(const struct call *call, const struct create_params *p, struct rpc_error *err)
+int sandbox_create(const struct call *call, struct create_params *p, struct rpc_error *err)
 {
         struct daemon *d = call->d;
         if (d->n_sandboxes >= d->cfg.max_sandboxes)
@@ -632,6 +635,10 @@ int sandbox_create(const struct call *call, const struct create_params *p, struc
         list_add_tail(&d->sandboxes, &sb->node);
         d->n_sandboxes++;
         sb->phase = SANDBOX_STARTING;
+        sb->egress = TAKE_PTR(p->egress);
+        if (sb->egress)
+                sb->egress->may_open_private =
+                    call_is_root(call) || d->cfg.network.caller_may_allow_private;
 
         int r = sandbox_init_record(call, p, sb);
         if (r < 0) {
@@ -752,7 +759,7 @@ static void release_leftovers(struct daemon *d, const struct sbx_saved *s)
                 if (r < 0)
                         log_error_errno(r, "sandbox %s: cannot remove its cgroup", s->rec.id);
         }
-        network_forget(&d->net, s->rec.id);
+        network_forget(&d->net, s->rec.id, s->rec.ip_address, s->rec.egress);
         state_remove(d->records_dir, s->rec.id);
         log_info("sandbox %s: released what was left of it", s->rec.id);
 }
@@ -771,6 +778,21 @@ static int adopt_watch(struct sandbox *sb)
         r = arm_timer(sb, left > 0 ? left : 1);
         sb->rec.end_us = end;
         return r;
+}
+
+/* The policy as the record shows it, parsed again: the lease holds it. */
+static int adopt_egress(struct sandbox *sb)
+{
+        struct rpc_error err;
+        if (!sb->rec.egress)
+                return 0;
+        if (egress_policy_parse(sb->rec.egress, "network", &sb->egress, &err) < 0) {
+                log_error("sandbox %s: its record's egress policy: %s", sb->rec.id, err.message);
+                return -EINVAL;
+        }
+        sb->egress->may_open_private =
+            sb->rec.owner_uid == 0 || sb->d->cfg.network.caller_may_allow_private;
+        return 0;
 }
 
 /* The first line of /proc/PID/{uid,gid}_map: "0 BASE LEN", and that it is the only one. */
@@ -858,8 +880,9 @@ static int adopt_connect(struct daemon *d, struct sbx_saved *s, int pidfd_taken)
                 sb->cg = NULL;
         sb->has_uids = true; /* claimed by adopt() */
         if ((r = registry_add(d->reg, &sb->rec)) < 0 ||
-            (sb->rec.internet_access &&
-             (r = network_adopt(&d->net, sb->rec.id, sb->rec.ip_address, &sb->net)) < 0) ||
+            (sb->rec.internet_access && ((r = adopt_egress(sb)) < 0 ||
+                                         (r = network_adopt(&d->net, sb->rec.id, sb->rec.ip_address,
+                                                            sb->egress, &sb->net)) < 0)) ||
             (r = adopt_watch(sb)) < 0) {
                 log_error_errno(r, "sandbox %s: cannot take it back", sb->rec.id);
                 sandbox_kill_sync(sb, "it could not be taken back");

@@ -7,6 +7,7 @@
 #include "runtime/cgroup.h"
 #include "supervisor/config.h"
 #include "supervisor/daemon.h"
+#include "supervisor/egress.h"
 #include "supervisor/record.h"
 
 enum sandbox_phase {
@@ -36,8 +37,9 @@ struct sandbox {
         bool keep_record;       /* freed by a stopping daemon: the sandbox lives on */
         uint32_t uid_base;      /* host id of root inside; valid when has_uids */
         bool has_uids;
-        struct net_lease net;  /* with internet access: its address and veth */
-        char setup_error[160]; /* why init could not start, from its ERROR message */
+        struct net_lease net;         /* with internet access: its address and veth */
+        struct egress_policy *egress; /* owned; NULL for the default policy */
+        char setup_error[160];        /* why init could not start, from its ERROR message */
         /* A pause or resume waiting for the freezer, re-checked on a short timer: the event
          * loop never waits for it. */
         struct reply *freeze_reply;
@@ -55,11 +57,13 @@ struct create_params {
         json_object *metadata; /* borrowed; NULL for none */
         int64_t timeout_s;
         bool internet_access;
-        json_object *env; /* borrowed; NULL for none */
+        struct egress_policy *egress; /* owned; moved to the sandbox; NULL for none */
+        json_object *env;             /* borrowed; NULL for none */
         struct sbx_resources res;
 };
 
-int sandbox_create(const struct call *call, const struct create_params *p, struct rpc_error *err);
+/* Takes p->egress (it is NULL after). */
+int sandbox_create(const struct call *call, struct create_params *p, struct rpc_error *err);
 
 /* The live sandbox `id` as the caller may see it, else not_found into *err. */
 struct sandbox *sandbox_lookup(const struct call *call, const char *id, struct rpc_error *err);

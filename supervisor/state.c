@@ -157,6 +157,10 @@ static bool parse_saved(json_object *o, struct sbx_saved *s)
         rec->owner_uid = (uid_t)owner;
         rec->internet_access = json_object_get_boolean(net);
         rec->pid = s->pid = (pid_t)pid;
+        json_object *egress = NULL;
+        if (json_object_object_get_ex(o, "network", &egress) &&
+            json_object_is_type(egress, json_type_object))
+                rec->egress = json_object_get(egress);
         return rec->template_id && (!ip || rec->ip_address);
 }
 
