@@ -240,6 +240,63 @@ char *raw_roundtrip(int fd, const char *line)
         return raw_read_line(fd);
 }
 
+static double monotonic_s(void)
+{
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+bool harness_poll_until(bool (*cond)(void *arg), void *arg, double deadline_s)
+{
+        double end = monotonic_s() + deadline_s;
+        useconds_t pause_us = 1000;
+        for (;;) {
+                if (cond(arg))
+                        return true;
+                if (monotonic_s() > end)
+                        return false;
+                usleep(pause_us);
+                if (pause_us < 50000)
+                        pause_us *= 2;
+        }
+}
+
+struct sandbox_ref {
+        struct harness *h;
+        const char *id;
+};
+
+static bool is_gone(void *arg)
+{
+        struct sandbox_ref *ref = arg;
+        sandboxd_sandbox *sb = NULL;
+        sandboxd_error err = {0};
+        int r = sandboxd_get(ref->h->client, ref->id, &sb, &err);
+        sandboxd_sandbox_free(sb);
+        return r == -EREMOTEIO && err.code == -32001; /* not_found */
+}
+
+bool harness_wait_gone(struct harness *h, const char *id)
+{
+        struct sandbox_ref ref = {h, id};
+        return harness_poll_until(is_gone, &ref, HARNESS_DEADLINE_S);
+}
+
+static bool is_released(void *arg)
+{
+        struct sandbox_ref *ref = arg;
+        char path[256];
+        snprintf(path, sizeof(path), "%s/state/sandboxes/%s.json", ref->h->dir, ref->id);
+        return access(path, F_OK) != 0 && !harness_cgroup_exists(ref->h, ref->id);
+}
+
+bool harness_wait_released(struct harness *h, const char *id)
+{
+        struct sandbox_ref ref = {h, id};
+        return harness_poll_until(is_released, &ref, HARNESS_DEADLINE_S);
+}
+
 int harness_fd_count(const struct harness *h)
 {
         char path[64];
