@@ -297,6 +297,51 @@ bool harness_wait_released(struct harness *h, const char *id)
         return harness_poll_until(is_released, &ref, HARNESS_DEADLINE_S);
 }
 
+/* Reads /proc/<pid>/<what> into buf (NUL-terminated); its length or -1. */
+static ssize_t read_proc(pid_t pid, const char *what, char *buf, size_t size)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        ssize_t n = read(fd, buf, size - 1);
+        close(fd);
+        if (n >= 0)
+                buf[n] = '\0';
+        return n;
+}
+
+static bool process_matches(const struct harness *h, pid_t pid, const char *cmdline)
+{
+        char buf[4096], want_cg[96];
+        ssize_t n = read_proc(pid, "cmdline", buf, sizeof(buf));
+        if (n <= 0)
+                return false;
+        for (ssize_t i = 0; i < n - 1; i++)
+                if (buf[i] == '\0')
+                        buf[i] = ' ';
+        if (strcmp(buf, cmdline) != 0)
+                return false;
+        snprintf(want_cg, sizeof(want_cg), "/%s/", h->cgroup_parent);
+        return read_proc(pid, "cgroup", buf, sizeof(buf)) > 0 && strstr(buf, want_cg);
+}
+
+pid_t harness_find_process(const struct harness *h, const char *cmdline)
+{
+        DIR *d = opendir("/proc");
+        pid_t found = 0;
+        struct dirent *e;
+        while (d && !found && (e = readdir(d))) {
+                pid_t pid = (pid_t)atoi(e->d_name);
+                if (pid > 0 && process_matches(h, pid, cmdline))
+                        found = pid;
+        }
+        if (d)
+                closedir(d);
+        return found;
+}
+
 int harness_fd_count(const struct harness *h)
 {
         char path[64];

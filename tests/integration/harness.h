@@ -49,6 +49,10 @@ bool harness_wait_gone(struct harness *h, const char *id);
 /* Waits until the daemon released sandbox id: no cgroup and no record of it left. */
 bool harness_wait_released(struct harness *h, const char *id);
 
+/* The pid of a process in one of this daemon's sandboxes (its cgroup is under cgroup_parent)
+ * whose command line, arguments joined by spaces, is cmdline; 0 when there is none. */
+pid_t harness_find_process(const struct harness *h, const char *cmdline);
+
 /* Counts of the daemon's open fds and its VmRSS in KiB. */
 int harness_fd_count(const struct harness *h);
 long harness_rss_kb(const struct harness *h);
