@@ -151,10 +151,11 @@ run ctl info "${ID:0:4}"
 check "info by a 4-character prefix" eval '[ "$rc" -eq 0 ] && out_has "^sandbox_id: $ID$" &&
         out_has "^metadata.env: dev$"'
 
-# exec -t needs a terminal: script(1) gives it one. Its input stays open until sh exits.
+# exec -t needs a terminal: script(1) gives it one, and types in what the file holds.
 rc=0
-timeout 60 script -qec "sandboxctl exec -t $ID -- sh" /dev/null \
-        < <(printf 'tty; echo term-$((6*7)); exit 5\n'; sleep 10) >"$tmp/tty.out" 2>&1 || rc=$?
+printf 'tty; echo term-$((6*7)); exit 5\n' >"$tmp/tty.in"
+timeout 60 script -qec "sandboxctl exec -t $ID -- sh" /dev/null <"$tmp/tty.in" \
+        >"$tmp/tty.out" 2>&1 || rc=$?
 out=$(tr -d '\r' <"$tmp/tty.out")
 check "exec -t: a terminal in the sandbox" eval '[ "$rc" -eq 5 ] && out_has "/dev/pts/[0-9]" &&
         out_has "term-42"'

@@ -235,17 +235,16 @@ static int fd_count_steady(void)
         return n;
 }
 
-/* Waits up to 3 s for the daemon's fd count to come back to want; the count last seen. */
+static bool fd_count_is(void *arg)
+{
+        return harness_fd_count(&H) == *(int *)arg;
+}
+
+/* Waits for the daemon's fd count to come back to want; the count last seen. */
 static int fd_count_settled(int want)
 {
-        int n = -1;
-        for (int i = 0; i < 300; i++) {
-                n = harness_fd_count(&H);
-                if (n == want)
-                        break;
-                usleep(10000);
-        }
-        return n;
+        harness_poll_until(fd_count_is, &want, HARNESS_DEADLINE_S);
+        return harness_fd_count(&H);
 }
 
 static bool alive(pid_t pid)
