@@ -187,7 +187,10 @@ check "socat: system.info" eval '[ "$rc" -eq 0 ] &&
         out_has "^\{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\{\"version\":\"[0-9.]+\",\"api_version\":1,\"cgroup_mode\":\"[a-z0-9]+\""'
 
 # --- Kill what the tour made, stop the daemon, and nothing may be left.
-sandbox_pids=$(ps -o pid= --ppid "$daemon_pid" 2>/dev/null | tr -d ' ' || true)
+sandbox_pids=$(ctl list --all --json | grep -o '"pid": [0-9]*' | cut -d' ' -f2 || true)
+check "the sandboxes' init processes are known (26 left)" eval \
+        '[ "$(wc -w <<<"$sandbox_pids")" -eq 26 ]'
+for p in $sandbox_pids; do kill -0 "$p" || echo "tour: no process $p" >&2; done
 kill_everything
 run ctl list --all
 check "every sandbox killed" eval '[ "$rc" -eq 0 ] && [ "$(lines)" -le 1 ]'
