@@ -25,6 +25,15 @@ if [ -S "$sock" ] && socat -u OPEN:/dev/null "UNIX-CONNECT:$sock" 2>/dev/null; t
         exit 1
 fi
 
+# IPv4 forwarding is the host's, one for all: the tour's daemon turns it on for --internet
+# and off again when it stops, which would cut the traffic of integration/test_network if
+# it ran on this host at the same time. The two take turns through that test's lock.
+exec {lock_fd}>/run/sandboxd-test-network.lock
+if ! flock -w 900 "$lock_fd"; then
+        echo "tour: FAIL: /run/sandboxd-test-network.lock stayed taken for 15 minutes" >&2
+        exit 1
+fi
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sandboxd-tour.XXXXXX")
 state_existed=false
 bridge_existed=false
@@ -113,7 +122,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- ./dev run, in the background; the socket says when it is up.
-"$repo/dev" run >"$tmp/daemon.log" 2>&1 &
+"$repo/dev" run >"$tmp/daemon.log" 2>&1 {lock_fd}>&- &
 daemon_pid=$! # ./dev execs into sandboxd: this is the daemon's pid
 if ! poll_until 600 socket_answers; then
         daemon_alive || echo "tour: ./dev run ended before the socket came up" >&2
