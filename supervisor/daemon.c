@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -28,6 +27,7 @@
 #include "supervisor/log.h"
 #include "supervisor/query.h"
 #include "supervisor/sandbox.h"
+#include "supervisor/state.h"
 #include "supervisor/timeutil.h"
 
 static int mkdir_parents(const char *path, mode_t mode)
@@ -219,12 +219,21 @@ static void raise_fd_limit(void)
         }
 }
 
-static int setup_cursor_key(void)
+/* The list cursors' key lives in the state directory: a walk through the pages survives a
+ * restart of the daemon. */
+static int setup_cursor_key(struct daemon *d)
 {
+        _cleanup_free_ char *path = NULL;
         uint8_t key[QUERY_CURSOR_KEY_LEN];
-        if (getrandom(key, sizeof(key), 0) != sizeof(key))
-                return log_error_errno(negative_errno(), "getrandom");
+        if (asprintf(&path, "%s/cursor.key", d->state_dir) < 0)
+                return -ENOMEM;
+        int r = state_secret_key(path, key, sizeof(key));
+        if (r < 0)
+                return log_error_errno(r, "cannot read or create the cursor key %s", path);
+        if (r > 0)
+                log_info("new cursor key in %s", path);
         query_set_cursor_key(key);
+        explicit_bzero(key, sizeof(key));
         return 0;
 }
 
@@ -263,7 +272,7 @@ int daemon_start(struct daemon *d, const char *config_path, const char *socket_p
                 return -ENOMEM;
         int r;
         if ((r = load_config(d, config_path)) < 0 || (r = loop_new(&d->loop)) < 0 ||
-            (r = setup_signals(d)) < 0 || (r = setup_cursor_key()) < 0)
+            (r = setup_signals(d)) < 0)
                 return r;
         setup_budget(d);
         if ((r = mkdir_parents(state_dir, 0711)) < 0 || (r = chmod(state_dir, 0711)) < 0)
@@ -275,8 +284,8 @@ int daemon_start(struct daemon *d, const char *config_path, const char *socket_p
         raise_fd_limit();
         /* The socket first: a second daemon started by mistake stops there, before it
          * touches the state or cgroups of the one already running. */
-        if ((r = listen_socket(d, socket_path)) < 0 || (r = setup_isolation(d)) < 0 ||
-            (r = load_init(d)) < 0 || (r = setup_cgroups(d)) < 0)
+        if ((r = listen_socket(d, socket_path)) < 0 || (r = setup_cursor_key(d)) < 0 ||
+            (r = setup_isolation(d)) < 0 || (r = load_init(d)) < 0 || (r = setup_cgroups(d)) < 0)
                 return r;
         /* The sandboxes the last daemon left, before anyone may ask about them. */
         sandbox_adopt_all(d);

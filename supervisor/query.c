@@ -57,7 +57,8 @@ struct sbx_query {
  * tampering and corruption (an edited cursor is "malformed"), nothing more: there is no secret
  * behind a cursor. Its payload (a position and a filter fingerprint) is readable by anyone,
  * and visibility is enforced on every page, so a forged position could only move a caller
- * within its own list. The daemon sets a random key at start, so cursors die with it. */
+ * within its own list. The key is random and kept in <state>/cursor.key (made at the first
+ * start), so a cursor outlives a restart of the daemon. */
 static uint8_t cursor_key[QUERY_CURSOR_KEY_LEN];
 
 void query_set_cursor_key(const uint8_t key[QUERY_CURSOR_KEY_LEN])

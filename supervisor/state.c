@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -199,6 +200,54 @@ int state_load_all(const char *dir, state_fn fn, void *userdata)
                 state_saved_done(&s);
         }
         return 0;
+}
+
+/* 0 when path holds a key fit to keep: a regular file of len bytes, ours, mode 0600. */
+static int secret_key_read(const char *path, uint8_t *key, size_t len)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return negative_errno();
+        /* A key others could read or replace is no longer the daemon's alone. */
+        if (!S_ISREG(st.st_mode) || (size_t)st.st_size != len || st.st_uid != geteuid() ||
+            (st.st_mode & 0077))
+                return -EBADMSG;
+        return read(fd, key, len) == (ssize_t)len ? 0 : -EIO;
+}
+
+static int secret_key_make(const char *path, uint8_t *key, size_t len)
+{
+        char tmp[PATH_MAX];
+        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+        if (getrandom(key, len, 0) != (ssize_t)len)
+                return negative_errno();
+        (void)unlink(tmp);
+        _cleanup_close_ int fd =
+            open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return negative_errno();
+        ssize_t n = write(fd, key, len);
+        int r = n == (ssize_t)len ? 0 : n < 0 ? negative_errno() : -EIO;
+        if (r == 0 && (fsync(fd) < 0 || close(TAKE_FD(fd)) < 0 || rename(tmp, path) < 0))
+                r = negative_errno();
+        if (r < 0)
+                unlink(tmp);
+        return r < 0 ? r : 1;
+}
+
+int state_secret_key(const char *path, uint8_t *ret_key, size_t len)
+{
+        uint8_t key[64];
+        if (len > sizeof(key))
+                return -EINVAL;
+        int r = secret_key_read(path, key, len);
+        if (r < 0)
+                r = secret_key_make(path, key, len);
+        if (r >= 0)
+                memcpy(ret_key, key, len);
+        explicit_bzero(key, sizeof(key));
+        return r;
 }
 
 int proc_start_time(pid_t pid, uint64_t *ret)

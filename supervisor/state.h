@@ -39,6 +39,12 @@ typedef void (*state_fn)(struct sbx_saved *s, bool ok, void *userdata);
 int state_load_all(const char *dir, state_fn fn, void *userdata);
 void state_saved_done(struct sbx_saved *s);
 
+/* A secret key of len bytes kept in the file path (the list cursors' signing key), so that it
+ * outlives a restart: read when the file holds one (a regular file of len bytes, ours, mode
+ * 0600), else made with getrandom() and written 0600, to a temporary file renamed into place.
+ * 0 when read, 1 when made, or -errno; ret_key is untouched on failure. */
+int state_secret_key(const char *path, uint8_t *ret_key, size_t len);
+
 /* The start time of pid in clock ticks since boot, which with the pid names one process for
  * good (a reused pid has another start time). -ESRCH when there is no such process. */
 int proc_start_time(pid_t pid, uint64_t *ret);

@@ -240,6 +240,108 @@ char *raw_roundtrip(int fd, const char *line)
         return raw_read_line(fd);
 }
 
+static double monotonic_s(void)
+{
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+bool harness_poll_until(bool (*cond)(void *arg), void *arg, double deadline_s)
+{
+        double end = monotonic_s() + deadline_s;
+        useconds_t pause_us = 1000;
+        for (;;) {
+                if (cond(arg))
+                        return true;
+                if (monotonic_s() > end)
+                        return false;
+                usleep(pause_us);
+                if (pause_us < 50000)
+                        pause_us *= 2;
+        }
+}
+
+struct sandbox_ref {
+        struct harness *h;
+        const char *id;
+};
+
+static bool is_gone(void *arg)
+{
+        struct sandbox_ref *ref = arg;
+        sandboxd_sandbox *sb = NULL;
+        sandboxd_error err = {0};
+        int r = sandboxd_get(ref->h->client, ref->id, &sb, &err);
+        sandboxd_sandbox_free(sb);
+        return r == -EREMOTEIO && err.code == -32001; /* not_found */
+}
+
+bool harness_wait_gone(struct harness *h, const char *id)
+{
+        struct sandbox_ref ref = {h, id};
+        return harness_poll_until(is_gone, &ref, HARNESS_DEADLINE_S);
+}
+
+static bool is_released(void *arg)
+{
+        struct sandbox_ref *ref = arg;
+        char path[256];
+        snprintf(path, sizeof(path), "%s/state/sandboxes/%s.json", ref->h->dir, ref->id);
+        return access(path, F_OK) != 0 && !harness_cgroup_exists(ref->h, ref->id);
+}
+
+bool harness_wait_released(struct harness *h, const char *id)
+{
+        struct sandbox_ref ref = {h, id};
+        return harness_poll_until(is_released, &ref, HARNESS_DEADLINE_S);
+}
+
+/* Reads /proc/<pid>/<what> into buf (NUL-terminated); its length or -1. */
+static ssize_t read_proc(pid_t pid, const char *what, char *buf, size_t size)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        ssize_t n = read(fd, buf, size - 1);
+        close(fd);
+        if (n >= 0)
+                buf[n] = '\0';
+        return n;
+}
+
+static bool process_matches(const struct harness *h, pid_t pid, const char *cmdline)
+{
+        char buf[4096], want_cg[96];
+        ssize_t n = read_proc(pid, "cmdline", buf, sizeof(buf));
+        if (n <= 0)
+                return false;
+        for (ssize_t i = 0; i < n - 1; i++)
+                if (buf[i] == '\0')
+                        buf[i] = ' ';
+        if (strcmp(buf, cmdline) != 0)
+                return false;
+        snprintf(want_cg, sizeof(want_cg), "/%s/", h->cgroup_parent);
+        return read_proc(pid, "cgroup", buf, sizeof(buf)) > 0 && strstr(buf, want_cg);
+}
+
+pid_t harness_find_process(const struct harness *h, const char *cmdline)
+{
+        DIR *d = opendir("/proc");
+        pid_t found = 0;
+        struct dirent *e;
+        while (d && !found && (e = readdir(d))) {
+                pid_t pid = (pid_t)atoi(e->d_name);
+                if (pid > 0 && process_matches(h, pid, cmdline))
+                        found = pid;
+        }
+        if (d)
+                closedir(d);
+        return found;
+}
+
 int harness_fd_count(const struct harness *h)
 {
         char path[64];

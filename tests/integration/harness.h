@@ -37,6 +37,22 @@ char *raw_roundtrip(int fd, const char *line);
 /* Reads one line (blocking, 10 s at most); malloc'd, without '\n'; NULL on EOF/timeout. */
 char *raw_read_line(int fd);
 
+/* A deadline for waiting on an event: generous, since the machine may be busy. Waits end
+ * as soon as the event comes, so a long deadline costs nothing on a passing run. */
+#define HARNESS_DEADLINE_S 60.0
+
+/* Calls cond(arg) until it returns true, with a short back-off, for at most deadline_s
+ * seconds. True when cond held: wait on an event with this rather than sleep and assert. */
+bool harness_poll_until(bool (*cond)(void *arg), void *arg, double deadline_s);
+/* Waits until the daemon answers not_found for sandbox id (gone from get and list). */
+bool harness_wait_gone(struct harness *h, const char *id);
+/* Waits until the daemon released sandbox id: no cgroup and no record of it left. */
+bool harness_wait_released(struct harness *h, const char *id);
+
+/* The pid of a process in one of this daemon's sandboxes (its cgroup is under cgroup_parent)
+ * whose command line, arguments joined by spaces, is cmdline; 0 when there is none. */
+pid_t harness_find_process(const struct harness *h, const char *cmdline);
+
 /* Counts of the daemon's open fds and its VmRSS in KiB. */
 int harness_fd_count(const struct harness *h);
 long harness_rss_kb(const struct harness *h);

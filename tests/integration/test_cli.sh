@@ -24,6 +24,18 @@ out=''
 err=''
 rc=0
 
+# poll_until SECONDS CMD...: CMD every 0.1 s until it succeeds; false after SECONDS. Waits are
+# on events, with deadlines generous enough for a busy machine.
+poll_until() {
+        local deadline=$(($(date +%s) + $1))
+        shift
+        until "$@"; do
+                [ "$(date +%s)" -lt "$deadline" ] || return 1
+                sleep 0.1
+        done
+}
+daemon_gone() { ! kill -0 "$daemon_pid" 2>/dev/null; }
+
 # A daemon that hangs must fail the test, not stall it: every call has a deadline.
 ctl() { timeout -k 5 30 "$ctl_bin" --socket "$sock" "$@"; }
 
@@ -52,16 +64,12 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# SIGTERM, then SIGKILL if it is still there after 10 s, with the sandboxes it left behind.
+# SIGTERM, then SIGKILL if it is still there after 60 s, with the sandboxes it left behind.
 stop_daemon() {
         local orphans
         kill -TERM "$daemon_pid" 2>/dev/null || true
-        for _ in $(seq 100); do
-                kill -0 "$daemon_pid" 2>/dev/null || break
-                sleep 0.1
-        done
-        if kill -0 "$daemon_pid" 2>/dev/null; then
-                echo "sandboxd ignored SIGTERM for 10 s: killing it" >&2
+        if ! poll_until 60 daemon_gone; then
+                echo "sandboxd ignored SIGTERM for 60 s: killing it" >&2
                 orphans=$(ps -o pid= --ppid "$daemon_pid" || true)
                 kill -KILL "$daemon_pid" 2>/dev/null || true
                 # shellcheck disable=SC2086 # one argument per pid
@@ -71,13 +79,15 @@ stop_daemon() {
         remove_cgroups
 }
 
-# The test's own cgroup parent, if the daemon left it (rmdir only removes empty ones).
-remove_cgroups() {
+# The test's own cgroup parent, if the daemon left it (rmdir only removes empty ones: a
+# cgroup whose last process is still exiting is tried again until it goes, 10 s at most).
+own_cgroups() { find /sys/fs/cgroup -depth -type d -path "*/sandboxd-test-$$*" 2>/dev/null; }
+rmdir_own_cgroups() {
         local d
-        sleep 0.2
-        find /sys/fs/cgroup -depth -type d -path "*/sandboxd-test-$$*" 2>/dev/null |
-                while read -r d; do rmdir "$d" 2>/dev/null || true; done
+        own_cgroups | while read -r d; do rmdir "$d" 2>/dev/null || true; done
+        [ -z "$(own_cgroups)" ]
 }
+remove_cgroups() { poll_until 10 rmdir_own_cgroups || true; }
 
 # run ARG...: sandboxctl ARG... with its stdout in $out, stderr in $err and status in $rc.
 # A call past its deadline means a hung daemon: every later call would wait as long, so stop.
@@ -119,22 +129,18 @@ count_lines() {
         if [ -z "$1" ]; then echo 0; else wc -l <<<"$1"; fi
 }
 
+answers_or_died() { ctl system >/dev/null 2>&1 || daemon_gone; }
+
 start_daemon() {
         printf '{"cgroup_parent":"sandboxd-test-%d"}\n' $$ >"$tmp/config.json"
         "$daemon" --socket "$sock" --state-dir "$tmp/state" --config "$tmp/config.json" \
                 >"$tmp/daemon.log" 2>&1 &
         daemon_pid=$!
-        for _ in $(seq 100); do
-                if ctl system >/dev/null 2>&1; then
-                        return 0
-                fi
-                if ! kill -0 "$daemon_pid" 2>/dev/null; then
-                        echo "sandboxd exited at start" >&2
-                        exit 1
-                fi
-                sleep 0.1
-        done
-        echo "sandboxd did not answer within 10 s" >&2
+        if poll_until 60 answers_or_died && ! daemon_gone; then
+                return 0
+        fi
+        daemon_gone && echo "sandboxd exited at start" >&2
+        daemon_gone || echo "sandboxd did not answer within 60 s" >&2
         exit 1
 }
 
@@ -277,7 +283,7 @@ line two"'
         "$ctl_bin" --socket "$sock" exec "$id" -- sh -c 'grep SigIgn /proc/self/status; trap "echo got INT; exit 9" INT;
                 echo ready >&2; sleep 5 & wait' >"$tmp/out" 2>"$tmp/err" &
         local pid=$!
-        for _ in $(seq 50); do grep -q ready "$tmp/err" 2>/dev/null && break; sleep 0.1; done
+        poll_until 60 grep -q ready "$tmp/err" || true
         kill -INT "$pid"
         wait "$pid" || rc=$?
         out=$(cat "$tmp/out")
@@ -298,9 +304,10 @@ line two"'
                 '[ "$rc" -ne 0 ] && err_has "timed out"'
         # -t on a real terminal: script(1) gives sandboxctl one.
         rc=0
-        (printf 'echo $((6*7)); tty; stty size; exit 4\n'; sleep 1) |
-                timeout 20 script -qec "stty rows 33 cols 77; $ctl_bin --socket $sock exec -t $id -- sh" \
-                        /dev/null >"$tmp/out" 2>&1 || rc=$?
+        # script(1) types in what the file holds, however late the shell starts reading.
+        printf 'echo $((6*7)); tty; stty size; exit 4\n' >"$tmp/tty.in"
+        timeout 60 script -qec "stty rows 33 cols 77; $ctl_bin --socket $sock exec -t $id -- sh" \
+                /dev/null <"$tmp/tty.in" >"$tmp/out" 2>&1 || rc=$?
         out=$(tr -d '\r' <"$tmp/out")
         check "exec -t: a terminal of the sandbox, its size, the exit status" eval \
                 'status_is 4 && out_has 42 && out_has /dev/pts/ && out_has "33 77"'

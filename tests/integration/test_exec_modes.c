@@ -169,6 +169,23 @@ static void test_stream(void **state)
         assert_memory_equal(c.out, "\377\000x", 3);
 }
 
+/* True once the sandbox's "head -c 67108864 /dev/zero" was found blocked writing to its pipe
+ * on 5 polls in a row (*arg counts them): a daemon still reading would wake it. */
+static bool writer_stays_blocked(void *arg)
+{
+        int *in_a_row = arg;
+        pid_t pid = harness_find_process(&H, "head -c 67108864 /dev/zero");
+        char path[64], wchan[64] = "";
+        snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
+        FILE *f = pid > 0 ? fopen(path, "re") : NULL;
+        if (f) {
+                (void)!fgets(wchan, sizeof(wchan), f);
+                fclose(f);
+        }
+        *in_a_row = strstr(wchan, "pipe_write") ? *in_a_row + 1 : 0;
+        return *in_a_row >= 5;
+}
+
 /* A client that does not read: the daemon stops reading the command's output instead of
  * buffering it (the command blocks on its full pipe). */
 static void test_stream_backpressure(void **state)
@@ -182,7 +199,9 @@ static void test_stream_backpressure(void **state)
                  id);
         long rss0 = harness_rss_kb(&H);
         assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
-        sleep(1);
+        /* The daemon has stopped reading once the command stays blocked on its full pipe. */
+        int blocked = 0;
+        assert_true(harness_poll_until(writer_stays_blocked, &blocked, HARNESS_DEADLINE_S));
         long rss1 = harness_rss_kb(&H);
         print_message("daemon rss %ld -> %ld KiB with a client not reading 64 MiB\n", rss0, rss1);
 #ifndef __SANITIZE_ADDRESS__ /* there RSS is ASan's quarantine: LeakSanitizer checks leaks */
@@ -280,6 +299,16 @@ static void test_signal_forwarding(void **state)
         close(null);
 }
 
+static bool sleep78_running(void *arg)
+{
+        return harness_find_process(&H, "sleep 78") > 0;
+}
+
+static bool sleep78_gone(void *arg)
+{
+        return !sleep78_running(arg);
+}
+
 static void test_disconnect_ends_attached(void **state)
 {
         sandboxd_client *c = harness_connect(&H);
@@ -289,21 +318,11 @@ static void test_disconnect_ends_attached(void **state)
         int fds[3] = {null, null, null};
         sandboxd_exec_handle *h = NULL;
         assert_int_equal(sandboxd_exec_start(c, id, &o, fds, false, &h, NULL, NULL), 0);
-        usleep(200000);
+        assert_true(harness_poll_until(sleep78_running, NULL, HARNESS_DEADLINE_S));
         sandboxd_exec_handle_free(h);
         sandboxd_disconnect(c);
         close(null);
-        const char *ps[] = {"sh", "-c", "ps -e -o args= | grep -c '^sleep 78' || true", NULL};
-        sandboxd_exec_opts po = {.argv = ps};
-        int n = 1;
-        for (int i = 0; i < 100 && n != 0; i++) {
-                sandboxd_exec_result *r = NULL;
-                assert_int_equal(sandboxd_exec(H.client, id, &po, &r, NULL), 0);
-                n = atoi(r->stdout_data);
-                sandboxd_exec_result_free(r);
-                usleep(10000);
-        }
-        assert_int_equal(n, 0);
+        assert_true(harness_poll_until(sleep78_gone, NULL, HARNESS_DEADLINE_S));
 }
 
 static void test_fds_errors(void **state)

@@ -123,6 +123,17 @@ static void fake_internet_down(void)
         sh_quiet("ip netns del " INET_NS " 2>/dev/null");
 }
 
+static bool server_answers(void *arg)
+{
+        return sh_quiet("socat -T1 - TCP:" SERVER_IP ":" SERVER " </dev/null >/dev/null 2>&1") == 0;
+}
+
+/* True once link arg is gone. */
+static bool link_gone(void *arg)
+{
+        return !link_exists(arg);
+}
+
 /* The fake internet: 203.0.113.2 in its own namespace, reached from the host by a veth; it has
  * no route back to the sandboxes' subnet, so only masqueraded traffic gets an answer. */
 static int fake_internet_up(void)
@@ -143,13 +154,7 @@ static int fake_internet_up(void)
                        (char *)NULL);
                 _exit(127);
         }
-        for (int i = 0; i < 100; i++) { /* 5 s */
-                if (sh_quiet("socat -T1 - TCP:" SERVER_IP ":" SERVER
-                             " </dev/null >/dev/null 2>&1") == 0)
-                        return 0;
-                usleep(50000);
-        }
-        return -1;
+        return harness_poll_until(server_answers, NULL, HARNESS_DEADLINE_S) ? 0 : -1;
 }
 
 /* A service of the host: listening on every address; the kernel completes handshakes from the
@@ -344,24 +349,32 @@ static void test_list_filter(void **state)
         kill_and_free(without);
 }
 
+/* Probes port 9000 of ip from sandbox id until it answers; out holds the last answer. */
+struct probe_wait {
+        const char *id, *ip;
+        char *out;
+};
+
+static bool probe_ok(void *arg)
+{
+        struct probe_wait *w = arg;
+        free(w->out);
+        w->out = probe(w->id, w->ip, 9000, "2");
+        return strncmp(w->out, "ok", 2) == 0;
+}
+
 static void test_sandboxes_walled_off(void **state)
 {
         sandboxd_sandbox *a = create(true), *b = create(true);
         assert_string_not_equal(a->ip_address, b->ip_address);
         free(sh(b->sandbox_id, server_sh));
         /* b's server answers b itself, on its own address... */
-        char *out = NULL;
-        for (int i = 0; i < 50; i++) {
-                free(out);
-                out = probe(b->sandbox_id, b->ip_address, 9000, "2");
-                if (strncmp(out, "ok", 2) == 0)
-                        break;
-                usleep(100000);
-        }
-        assert_string_equal(out, "ok hello\n");
-        free(out);
+        struct probe_wait w = {b->sandbox_id, b->ip_address, NULL};
+        harness_poll_until(probe_ok, &w, HARNESS_DEADLINE_S);
+        assert_string_equal(w.out, "ok hello\n");
+        free(w.out);
         /* ...but nothing of a's reaches it, on the bridge or routed through the host. */
-        out = probe(a->sandbox_id, b->ip_address, 9000, "2");
+        char *out = probe(a->sandbox_id, b->ip_address, 9000, "2");
         assert_true(strncmp(out, "err", 3) == 0);
         free(out);
         /* a itself is not cut off. */
@@ -411,31 +424,27 @@ static void test_expiry(void **state)
         sandboxd_create_opts o = sandboxd_create_opts_default();
         o.internet_access = true;
         o.timeout = 1;
-        sandboxd_sandbox *sb = NULL, *got = NULL;
+        sandboxd_sandbox *sb = NULL;
         assert_int_equal(sandboxd_create(H.client, &o, &sb, NULL), 0);
         char veth[IF_NAMESIZE];
         snprintf(veth, sizeof(veth), "sbx%.8s", sb->sandbox_id);
         assert_true(link_exists(veth));
-        sandboxd_error err = {0};
-        for (int i = 0; i < 100 && sandboxd_get(H.client, sb->sandbox_id, &got, &err) == 0; i++) {
-                sandboxd_sandbox_free(got);
-                usleep(50000);
-        }
-        assert_string_equal(err.reason, "not_found");
+        assert_true(harness_wait_gone(&H, sb->sandbox_id));
         /* Gone from list and get at once; its veth within the kernel's few tens of ms. */
-        for (int i = 0; i < 40 && link_exists(veth); i++)
-                usleep(50000);
-        assert_false(link_exists(veth));
+        assert_true(harness_poll_until(link_gone, veth, HARNESS_DEADLINE_S));
         sandboxd_sandbox_free(sb);
 }
 
-/* Waits up to 5 s for the host to be clean once the linger (1 s) is over. */
+static bool host_clean(void *arg)
+{
+        return !link_exists(BRIDGE) && !table_exists(TABLE) &&
+               read_ip_forward() == ip_forward_before;
+}
+
+/* Waits for the host to be clean once the linger (1 s) is over. */
 static void assert_host_clean(void)
 {
-        for (int i = 0; i < 100 && (link_exists(BRIDGE) || table_exists(TABLE) ||
-                                    read_ip_forward() != ip_forward_before);
-             i++)
-                usleep(50000);
+        harness_poll_until(host_clean, NULL, HARNESS_DEADLINE_S);
         assert_false(link_exists(BRIDGE));
         assert_false(table_exists(TABLE));
         assert_int_equal(read_ip_forward(), ip_forward_before);
@@ -472,6 +481,12 @@ static void test_no_leftovers(void **state)
         assert_host_clean();
 }
 
+static bool connected(void *arg)
+{
+        H.client = harness_connect(&H);
+        return H.client != NULL;
+}
+
 /* Starts sandboxd again on the harness's socket, state directory and configuration, as a
  * service manager restarts it after a crash. */
 static void daemon_restart(void)
@@ -493,11 +508,7 @@ static void daemon_restart(void)
         }
         sandboxd_disconnect(H.client);
         H.client = NULL;
-        for (int i = 0; i < 500 && !H.client; i++) {
-                usleep(10000);
-                H.client = harness_connect(&H);
-        }
-        assert_non_null(H.client);
+        assert_true(harness_poll_until(connected, NULL, HARNESS_DEADLINE_S));
         /* It accepts connections before it has set itself up; it answers only after. */
         sandboxd_page *page = NULL;
         assert_int_equal(sandboxd_list(H.client, NULL, &page, NULL), 0);
@@ -537,9 +548,8 @@ static void test_crash_restart(void **state)
         char veth[IF_NAMESIZE];
         for (int i = 0; i < 3; i++) {
                 snprintf(veth, sizeof(veth), "sbx%.8s", sbs[i]->sandbox_id);
-                for (int t = 0; t < 100 && link_exists(veth); t++)
-                        usleep(50000);
-                assert_false(link_exists(veth)); /* gone with their network namespace */
+                /* gone with their network namespace */
+                assert_true(harness_poll_until(link_gone, veth, HARNESS_DEADLINE_S));
         }
         assert_true(link_exists(BRIDGE));
         assert_true(table_exists(TABLE));

@@ -84,16 +84,24 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# stop_pid PID: SIGTERM, then SIGKILL with its children if it is still there after 10 s.
+# poll_until SECONDS CMD...: CMD every 0.1 s until it succeeds; false after SECONDS. Waits are
+# on events, with deadlines generous enough for a busy machine.
+poll_until() {
+        local deadline=$(($(date +%s) + $1))
+        shift
+        until "$@"; do
+                [ "$(date +%s)" -lt "$deadline" ] || return 1
+                sleep 0.1
+        done
+}
+pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# stop_pid PID: SIGTERM, then SIGKILL with its children if it is still there after 60 s.
 stop_pid() {
         local pid=$1 orphans
         kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 100); do
-                kill -0 "$pid" 2>/dev/null || break
-                sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-                echo "pid $pid ignored SIGTERM for 10 s: killing it" >&2
+        if ! poll_until 60 pid_gone "$pid"; then
+                echo "pid $pid ignored SIGTERM for 60 s: killing it" >&2
                 orphans=$(ps -o pid= --ppid "$pid" || true)
                 kill -KILL "$pid" 2>/dev/null || true
                 # shellcheck disable=SC2086 # one argument per pid
@@ -102,12 +110,16 @@ stop_pid() {
         wait "$pid" 2>/dev/null || true
 }
 
-# This test's cgroup parents, if a daemon left them (rmdir only removes empty ones).
-remove_cgroups() {
+# This test's cgroup parents, if a daemon left them (rmdir only removes empty ones: a cgroup
+# whose last process is still exiting is tried again until it goes, 10 s at most).
+own_cgroups() { find /sys/fs/cgroup -depth -type d -path "*/$cg_prefix*" 2>/dev/null; }
+rmdir_own_cgroups() {
         local d
-        sleep 0.2
-        find /sys/fs/cgroup -depth -type d -path "*/$cg_prefix*" 2>/dev/null |
-                while read -r d; do rmdir "$d" 2>/dev/null || true; done
+        own_cgroups | while read -r d; do rmdir "$d" 2>/dev/null || true; done
+        [ -z "$(own_cgroups)" ]
+}
+remove_cgroups() {
+        poll_until 10 rmdir_own_cgroups || true
 }
 
 # Our cgroups that are still there (the issue's own check, with this run's suffix).
@@ -151,15 +163,11 @@ start_daemon() {
         echo "$daemon_pid" >"$tmp/$name.pid"
 }
 
-# stop_daemon NAME: SIGTERM; true when it exited 0 within 10 s.
+# stop_daemon NAME: SIGTERM; true when it exited 0 within 60 s.
 stop_daemon() {
         local status=0
         kill -TERM "$daemon_pid"
-        for _ in $(seq 100); do
-                kill -0 "$daemon_pid" 2>/dev/null || break
-                sleep 0.1
-        done
-        if kill -0 "$daemon_pid" 2>/dev/null; then
+        if ! poll_until 60 pid_gone "$daemon_pid"; then
                 stop_pid "$daemon_pid"
                 status=1
         else
@@ -169,15 +177,9 @@ stop_daemon() {
         return "$status"
 }
 
-# wait_answer: until the daemon at $sock answers, 10 s at most.
-wait_answer() {
-        for _ in $(seq 100); do
-                ctl system >/dev/null 2>&1 && return 0
-                kill -0 "$daemon_pid" 2>/dev/null || return 1
-                sleep 0.1
-        done
-        return 1
-}
+# wait_answer: until the daemon at $sock answers, 60 s at most; false at once if it died.
+answers_or_died() { ctl system >/dev/null 2>&1 || pid_gone "$daemon_pid"; }
+wait_answer() { poll_until 60 answers_or_died && ! pid_gone "$daemon_pid"; }
 
 # write_config NAME: a configuration whose cgroup parent is this run's, in $tmp/NAME.json.
 write_config() { printf '{"cgroup_parent":"%s-%s"}\n' "$cg_prefix" "$1" >"$tmp/$1.json"; }
@@ -267,12 +269,10 @@ test_activation() {
         write_config act
         start_daemon act systemd-socket-activate -l "$sock" "${activate_env[@]}" \
                 "$daemon" --socket "$sock" --state-dir "$tmp/act-state" --config "$tmp/act.json"
-        for _ in $(seq 100); do
-                [ -S "$sock" ] && break
-                sleep 0.1
-        done
+        poll_until 60 test -S "$sock" || true
         check "systemd-socket-activate listens on the socket" test -S "$sock"
         inode=$(stat -c %i "$sock")
+        # A negative: no event to wait for, only a moment in which a wrong start would show.
         sleep 0.3
         exe=$(readlink "/proc/$daemon_pid/exe" || true)
         check "no daemon before the first connection" eval \

@@ -235,17 +235,16 @@ static int fd_count_steady(void)
         return n;
 }
 
-/* Waits up to 3 s for the daemon's fd count to come back to want; the count last seen. */
+static bool fd_count_is(void *arg)
+{
+        return harness_fd_count(&H) == *(int *)arg;
+}
+
+/* Waits for the daemon's fd count to come back to want; the count last seen. */
 static int fd_count_settled(int want)
 {
-        int n = -1;
-        for (int i = 0; i < 300; i++) {
-                n = harness_fd_count(&H);
-                if (n == want)
-                        break;
-                usleep(10000);
-        }
-        return n;
+        harness_poll_until(fd_count_is, &want, HARNESS_DEADLINE_S);
+        return harness_fd_count(&H);
 }
 
 static bool alive(pid_t pid)
@@ -292,6 +291,9 @@ static double timed_true(const char *id)
         sandboxd_exec_result_free(r);
         return dt;
 }
+
+/* How slow an answer may get during the bomb, from its median before (ms). */
+#define BOMB_SLOWDOWN(before_ms) (4 * (before_ms) + 100)
 
 /* Row 1: a fork bomb stops at pids_max; the daemon and another sandbox answer as fast as
  * before. */
@@ -358,11 +360,14 @@ static void test_fork_bomb(void **state)
         assert_true(max_seen >= PIDS_MAX - 2); /* the bomb did reach the limit... */
         assert_true(denied > 0);               /* ...and was refused there */
         assert_true(cur_end >= PIDS_MAX - 8);  /* and was still running while measured */
-        if (md > 2 * mb + 5)
+        /* Starved would be seconds, or no answer. The bomb may take its one CPU of the host's
+         * few, and a shared host's own load moves medians by tens of ms: the bound is wide
+         * enough for both and still far below starvation. */
+        if (md > BOMB_SLOWDOWN(mb))
                 fail_msg("exec true in another sandbox: median %.2f ms during the bomb, %.2f ms "
                          "before (limit %.2f)",
-                         md, mb, 2 * mb + 5);
-        if (ld > 2 * lb + 5)
+                         md, mb, BOMB_SLOWDOWN(mb));
+        if (ld > BOMB_SLOWDOWN(lb))
                 fail_msg("sandbox.list: median %.2f ms during the bomb, %.2f ms before", ld, lb);
 
         double k0 = now_ms();
@@ -494,7 +499,9 @@ static void test_cpu(void **state)
         kill_sandbox(half);
         if (ratio > 0.7)
                 fail_msg("cpu_count 0.5 used %.2f CPUs", ratio);
-        assert_true(ratio > 0.3); /* it did spin */
+        /* It did spin. How much depends on what else the host runs (a shared 2-CPU machine
+         * gives a spinner far less than its quota): only the ceiling is the limit's. */
+        assert_true(ratio > 0.02);
 
         /* cpu_count 2 is a quota of two periods. Whether it can really use two CPUs depends
          * on the host being idle, so that is only shown. */
@@ -511,7 +518,7 @@ static void test_cpu(void **state)
                ratio, sysconf(_SC_NPROCESSORS_ONLN));
         kill_sandbox(two);
         assert_string_equal(got, want);
-        assert_true(ratio > 0.5); /* it ran */
+        assert_true(ratio > 0.02); /* it ran; how fast is the host's load */
 }
 
 /* Row 5: opening fds without end is EMFILE inside; the daemon's fd count is unchanged. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -151,12 +152,42 @@ static void test_start_time(void **state)
         assert_int_equal(proc_start_time(0x3fffffff, &b), -ESRCH);
 }
 
+/* The cursor key: made once 0600, then read back; one others could read is replaced. */
+static void test_secret_key(void **state)
+{
+        char path[96];
+        uint8_t a[16] = {0}, b[16] = {0}, zero[16] = {0};
+        struct stat st;
+        snprintf(path, sizeof(path), "%s/cursor.key", dir);
+        assert_int_equal(state_secret_key(path, a, sizeof(a)), 1);
+        assert_memory_not_equal(a, zero, sizeof(a));
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0600);
+        assert_int_equal(st.st_size, sizeof(a));
+        assert_int_equal(state_secret_key(path, b, sizeof(b)), 0);
+        assert_memory_equal(a, b, sizeof(a));
+
+        assert_int_equal(chmod(path, 0644), 0);
+        assert_int_equal(state_secret_key(path, b, sizeof(b)), 1);
+        assert_memory_not_equal(a, b, sizeof(a));
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0600);
+
+        /* A truncated file is made again too. */
+        assert_int_equal(truncate(path, 3), 0);
+        assert_int_equal(state_secret_key(path, a, sizeof(a)), 1);
+        assert_int_equal(state_secret_key(path, b, sizeof(b)), 0);
+        assert_memory_equal(a, b, sizeof(a));
+        assert_int_equal(unlink(path), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_roundtrip),
             cmocka_unit_test(test_damaged_and_foreign),
             cmocka_unit_test(test_start_time),
+            cmocka_unit_test(test_secret_key),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
