@@ -42,3 +42,5 @@ void state_saved_done(struct sbx_saved *s);
 /* The start time of pid in clock ticks since boot, which with the pid names one process for
  * good (a reused pid has another start time). -ESRCH when there is no such process. */
 int proc_start_time(pid_t pid, uint64_t *ret);
+/* The same from the text of a /proc/<pid>/stat (NUL-terminated): 0, or -EIO when malformed. */
+int proc_stat_start_time(const char *stat, uint64_t *ret);
