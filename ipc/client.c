@@ -1242,6 +1242,7 @@ static int read_msg(sandboxd_client *c, int64_t deadline, json_object **ret, san
                 return local_error(err, r, "out of memory");
         if (r < 0 || !json_object_is_type(*ret, json_type_object)) {
                 json_object_put(*ret);
+                *ret = NULL; /* the caller's cleanup puts it too */
                 return bad_reply(err, "not a JSON object");
         }
         return 0;
