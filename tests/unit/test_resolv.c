@@ -83,7 +83,8 @@ static void test_odd_lines(void **state)
                             "search lan\nnameserver 192.0.2.53\nnameserver 192.0.2.54\n");
         unlink(src);
         FILE *f = fopen(src, "we");
-        fwrite("nameserver 10.0.0.1\nsea\0rch x\n", 1, 32, f);
+        static const char nul_line[] = "nameserver 10.0.0.1\nsea\0rch x\n";
+        fwrite(nul_line, 1, sizeof(nul_line) - 1, f);
         fclose(f);
         assert_int_equal(hostetc_resolv_conf(src, dir, fallback, 2), 0);
         f = fopen(dst, "re");
