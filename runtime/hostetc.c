@@ -207,18 +207,26 @@ static bool resolver_reachable(const char *addr)
 }
 
 /* Copies in to out without the nameservers a sandbox cannot reach; the fallback ones when
- * none is left. */
+ * none is left. Whole lines, however long (a cut one would make its tail look like a line of its
+ * own); a line holding a NUL is not text and is dropped, and every line kept ends in '\n', so
+ * that no fallback is glued onto the end of the last. */
 static int resolv_filter(FILE *in, FILE *out, const char *const *fallback, size_t n_fallback)
 {
-        char line[1024], addr[64];
-        size_t kept = 0;
-        while (in && fgets(line, sizeof(line), in)) {
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0, kept = 0;
+        char addr[64];
+        ssize_t n;
+        while (in && (n = getline(&line, &cap, in)) >= 0) {
+                if ((size_t)n != strlen(line))
+                        continue;
                 if (sscanf(line, " nameserver %63s", addr) == 1) {
                         if (!resolver_reachable(addr))
                                 continue;
                         kept++;
                 }
                 fputs(line, out);
+                if (n > 0 && line[n - 1] != '\n')
+                        fputc('\n', out);
         }
         if (in && ferror(in))
                 return -EIO;

@@ -250,6 +250,22 @@ int state_secret_key(const char *path, uint8_t *ret_key, size_t len)
         return r;
 }
 
+int proc_stat_start_time(const char *stat, uint64_t *ret)
+{
+        /* The name (field 2) may hold anything but ends at the last ')'. */
+        const char *p = strrchr(stat, ')');
+        if (!p)
+                return -EIO;
+        /* Each space before field 3, 4, ... 22 (the start time) in turn. */
+        for (int field = 3; field <= 22; field++) {
+                p = strchr(p + 1, ' ');
+                if (!p)
+                        return -EIO;
+        }
+        *ret = strtoull(p + 1, NULL, 10);
+        return 0;
+}
+
 int proc_start_time(pid_t pid, uint64_t *ret)
 {
         char path[64], buf[1024];
@@ -261,16 +277,5 @@ int proc_start_time(pid_t pid, uint64_t *ret)
         if (n <= 0)
                 return -EIO;
         buf[n] = '\0';
-        /* The name (field 2) may hold anything but ends at the last ')'. */
-        char *p = strrchr(buf, ')');
-        if (!p)
-                return -EIO;
-        /* Each space before field 3, 4, ... 22 (the start time) in turn. */
-        for (int field = 3; field <= 22; field++) {
-                p = strchr(p + 1, ' ');
-                if (!p)
-                        return -EIO;
-        }
-        *ret = strtoull(p + 1, NULL, 10);
-        return 0;
+        return proc_stat_start_time(buf, ret);
 }

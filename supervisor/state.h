@@ -48,3 +48,5 @@ int state_secret_key(const char *path, uint8_t *ret_key, size_t len);
 /* The start time of pid in clock ticks since boot, which with the pid names one process for
  * good (a reused pid has another start time). -ESRCH when there is no such process. */
 int proc_start_time(pid_t pid, uint64_t *ret);
+/* The same from the text of a /proc/<pid>/stat (NUL-terminated): 0, or -EIO when malformed. */
+int proc_stat_start_time(const char *stat, uint64_t *ret);

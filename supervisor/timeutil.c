@@ -200,6 +200,10 @@ int parse_rfc3339(const char *text, int64_t *ret_us)
                 return -EINVAL;
         secs = days_from_civil(y, (unsigned)mo, (unsigned)d) * SEC_PER_DAY + h * 3600LL +
                mi * 60LL + s - off;
+        /* An offset can move the instant out of the years 0000-9999 of UTC, where
+         * format_rfc3339 would clamp it: such a time would not print back as itself. */
+        if (secs < MIN_DAYS * SEC_PER_DAY || secs >= MAX_DAYS * SEC_PER_DAY)
+                return -EINVAL;
         *ret_us = secs * USEC_PER_SEC + frac;
         return 0;
 }

@@ -23,6 +23,7 @@
 #include "common/macros.h"
 #include "ipc/fdpass.h"
 #include "runtime/initproto.h"
+#include "runtime/passwd.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -67,44 +68,15 @@ static _Noreturn void child_fail(struct exec_failure *slot, const char *what, in
         _exit(code);
 }
 
-struct account {
-        uid_t uid;
-        gid_t gid;
-        char home[256];
-};
-
-/* The user of an exec: a name or a decimal uid, looked up in the sandbox's own /etc/passwd
- * (a uid that is not there runs with gid = uid and home /). */
-static int find_account(const char *user, struct account *ret)
+/* The user of an exec in the sandbox's own /etc/passwd (a uid that is not there runs with
+ * gid = uid and home /). */
+static int find_account(const char *user, struct passwd_account *ret)
 {
-        bool numeric = strspn(user, "0123456789") == strlen(user);
-        errno = 0;
-        unsigned long want = numeric ? strtoul(user, NULL, 10) : 0;
-        /* Never wrapped: (uid_t)4294967296 would be root. The daemon refuses it first. */
-        if (numeric && (errno == ERANGE || want >= (uid_t)-1))
-                return -ERANGE;
         _cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
-        char line[1024];
-        while (f && fgets(line, sizeof(line), f)) {
-                char *field[7], *p = line;
-                int n = 0;
-                for (; n < 7 && (field[n] = strsep(&p, ":\n")); n++)
-                        ;
-                if (n < 7 ||
-                    (numeric ? strtoul(field[2], NULL, 10) != want : strcmp(field[0], user) != 0))
-                        continue;
-                *ret = (struct account){(uid_t)strtoul(field[2], NULL, 10),
-                                        (gid_t)strtoul(field[3], NULL, 10), ""};
-                snprintf(ret->home, sizeof(ret->home), "%s", field[5][0] ? field[5] : "/");
-                return 0;
-        }
-        if (!numeric)
-                return -ENOENT;
-        *ret = (struct account){(uid_t)want, (gid_t)want, "/"};
-        return 0;
+        return passwd_find(f, user, ret);
 }
 
-static void become(const struct account *a, struct exec_failure *slot)
+static void become(const struct passwd_account *a, struct exec_failure *slot)
 {
         if (a->uid == 0 && a->gid == 0)
                 return;
@@ -149,7 +121,7 @@ static _Noreturn void child_exec(struct init_exec *e, int fds[3], const char *tt
         /* Nothing of init's reaches the command (runc CVE-2024-21626). */
         if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
                 child_fail(slot, "close_range", INIT_STEP_SETUP, errno, 126);
-        struct account acct = {0, 0, "/root"};
+        struct passwd_account acct = {0, 0, "/root"};
         if (e->user[0] && find_account(e->user, &acct) < 0)
                 child_fail(slot, e->user, INIT_STEP_USER, ENOENT, 126);
         become(&acct, slot);

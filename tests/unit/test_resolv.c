@@ -42,7 +42,7 @@ static char *resolv(const char *host)
                 fclose(f);
         }
         assert_int_equal(hostetc_resolv_conf(src, dir, fallback, 2), 0);
-        static char out[1024];
+        static char out[2048];
         FILE *f = fopen(dst, "re");
         assert_non_null(f);
         size_t n = fread(out, 1, sizeof(out) - 1, f);
@@ -73,6 +73,33 @@ static void test_no_host_file(void **state)
         assert_string_equal(resolv(NULL), "nameserver 192.0.2.53\nnameserver 192.0.2.54\n");
 }
 
+/* The fallback starts a line of its own after a last line without '\n'; a line with a NUL is
+ * dropped; a long line stays one line, its tail is not read as a nameserver line. */
+static void test_odd_lines(void **state)
+{
+        char host[1200], want[1200];
+
+        assert_string_equal(resolv("nameserver 127.0.0.53\nsearch lan"),
+                            "search lan\nnameserver 192.0.2.53\nnameserver 192.0.2.54\n");
+        unlink(src);
+        FILE *f = fopen(src, "we");
+        static const char nul_line[] = "nameserver 10.0.0.1\nsea\0rch x\n";
+        fwrite(nul_line, 1, sizeof(nul_line) - 1, f);
+        fclose(f);
+        assert_int_equal(hostetc_resolv_conf(src, dir, fallback, 2), 0);
+        f = fopen(dst, "re");
+        assert_non_null(f);
+        char out[128] = "";
+        size_t n = fread(out, 1, sizeof(out) - 1, f);
+        fclose(f);
+        out[n] = '\0';
+        assert_string_equal(out, "nameserver 10.0.0.1\n");
+        snprintf(host, sizeof(host), "search %01100d nameserver 127.0.0.1\nnameserver 10.0.0.1\n",
+                 0);
+        snprintf(want, sizeof(want), "%s", host);
+        assert_string_equal(resolv(host), want);
+}
+
 /* hostetc_build may have copied a symlink: it is replaced, its target untouched. */
 static void test_replaces_symlink(void **state)
 {
@@ -95,10 +122,9 @@ static void test_replaces_symlink(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_keeps_reachable),
-            cmocka_unit_test(test_stub_gets_fallback),
-            cmocka_unit_test(test_no_host_file),
-            cmocka_unit_test(test_replaces_symlink),
+            cmocka_unit_test(test_keeps_reachable), cmocka_unit_test(test_stub_gets_fallback),
+            cmocka_unit_test(test_no_host_file),    cmocka_unit_test(test_replaces_symlink),
+            cmocka_unit_test(test_odd_lines),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

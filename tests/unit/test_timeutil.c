@@ -100,6 +100,9 @@ static void test_parse_rejects(void **state)
             "2026-1-22T10:00:00Z",
             "2026-11-22T1:00:00Z",
             "１９７０-01-01T00:00:00Z",
+            /* Instants before year 0000 or past 9999 in UTC: they would not print back. */
+            "0000-01-01T00:00:00+00:01",
+            "9999-12-31T23:59:59.999999-00:01",
         };
 
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
