@@ -538,7 +538,7 @@ static int add_socket_rules(scmp_filter_ctx ctx, int nr)
  * piped core_pattern helper again. Reading it stays allowed. */
 static int add_rlimit_rules(scmp_filter_ctx ctx)
 {
-        struct scmp_arg_cmp new_limit = SCMP_A2(SCMP_CMP_NE, 0);
+        struct scmp_arg_cmp new_limit = SCMP_A2(SCMP_CMP_NE, 0, 0); /* datum_b unused */
         int r = add_eperm(ctx, SCMP_SYS(setrlimit), low32(0, ~0u, RLIMIT_CORE), NULL);
         if (r >= 0)
                 r = add_eperm(ctx, SCMP_SYS(prlimit64), low32(1, ~0u, RLIMIT_CORE), &new_limit);
