@@ -76,8 +76,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         put("cgroup.controllers", data, size);
         put("fz/cgroup.events", data, size);
         if (cgroup_manager_v2.open_hierarchies(&cr, dir_fd) == 0 &&
-            (cr.controllers & ~(unsigned)(CGROUP_LIMIT_CPU | CGROUP_LIMIT_MEMORY |
-                                          CGROUP_LIMIT_PIDS | CGROUP_LIMIT_FREEZE)))
+            (cr.controllers &
+             ~(unsigned)(CGROUP_LIMIT_CPU | CGROUP_LIMIT_MEMORY | CGROUP_LIMIT_PIDS |
+                         CGROUP_LIMIT_FREEZE | CGROUP_LIMIT_HUGETLB)))
                 abort();
         safe_close(cr.hier_fds[CGROUP_HIER_UNIFIED]);
         for (size_t h = 0; h < _CGROUP_HIER_MAX; h++)
