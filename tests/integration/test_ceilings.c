@@ -142,8 +142,24 @@ static void say_answer(int out, const char *name, char *line)
         free(line);
 }
 
+struct counted {
+        sandboxd_client *c;
+        const char *id;
+        uint64_t n;
+};
+
+/* The daemon counted n execs in the sandbox: they reached it. */
+static bool execs_counted(void *arg)
+{
+        const struct counted *w = arg;
+        sandboxd_sandbox *sb = NULL;
+        bool done = sandboxd_get(w->c, w->id, &sb, NULL) == 0 && sb->exec_count >= w->n;
+        sandboxd_sandbox_free(sb);
+        return done;
+}
+
 /* Two execs running, a third refused; four connections open, a fifth refused. */
-static void user_execs_and_connections(const char *id, int out)
+static void user_execs_and_connections(sandboxd_client *c, const char *id, int out)
 {
         int r1 = harness_raw(&H), r2 = harness_raw(&H), r3 = harness_raw(&H);
         char *slow = exec_line(id, 1, "sleep 3"), *quick = exec_line(id, 2, "true");
@@ -151,7 +167,8 @@ static void user_execs_and_connections(const char *id, int out)
                 _exit(5);
         (void)!write(r1, slow, strlen(slow));
         (void)!write(r2, slow, strlen(slow));
-        usleep(500000); /* both reached the daemon */
+        if (!harness_poll_until(execs_counted, &(struct counted){c, id, 2}, HARNESS_DEADLINE_S))
+                _exit(6);
         (void)!write(r3, quick, strlen(quick));
         free(slow);
         free(quick);
@@ -204,7 +221,7 @@ static void as_user(int out)
         say(out, "set_timeout0 %s\n", outcome(r, &err));
         sandboxd_sandbox_free(sb);
 
-        user_execs_and_connections(a->sandbox_id, out);
+        user_execs_and_connections(c, a->sandbox_id, out);
         user_capture(c, a->sandbox_id, out);
         sandboxd_kill(c, a->sandbox_id, NULL);
         sandboxd_kill(c, b->sandbox_id, NULL);
