@@ -5,7 +5,6 @@
 #include <grp.h>
 #include <libgen.h>
 #include <limits.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,12 +236,8 @@ static int setup_cursor_key(struct daemon *d)
         return 0;
 }
 
-/* Buffers of 128 KiB and more are mapped and unmapped at once: glibc would otherwise raise
- * that threshold as they are freed and keep later ones on a heap it cannot give back, and
- * the daemon's RSS would stay at its peak (docs/security.md). */
 static void setup_budget(struct daemon *d)
 {
-        (void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
         budget_init(&d->budget, d->cfg.memory_budget_mb << 20, d->cfg.quotas.buffered_mb << 20);
         loop_after_round(d->loop, conn_after_round, d);
 }
